@@ -6,14 +6,14 @@
 __all__ = ['RESIDUALS', 'rect_head', 'params_from_raw', 'raw_from_params', 'rescale_map', 'apply_attention', 'SpatialAttention',
            'RectAttention', 'PositionWiseAttention']
 
-# %% ../nbs/01_core.ipynb #95438a0a
+# %% ../nbs/01_core.ipynb #a596bbd0
 import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .window import rect_window
 
-# %% ../nbs/01_core.ipynb #d87c8e95
+# %% ../nbs/01_core.ipynb #96c1f094
 def rect_head(in_channels:int, # channels of the feature map the module sees
               widths:tuple=(64, 128, 256), # output channels of the three 3x3 convolutions (App. G)
              )->nn.Sequential: # maps `(B, C, H, W)` to raw outputs `(B, 5)`
@@ -25,7 +25,7 @@ def rect_head(in_channels:int, # channels of the feature map the module sees
         c = w
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 5))
 
-# %% ../nbs/01_core.ipynb #b8ba804d
+# %% ../nbs/01_core.ipynb #f4bee305
 def params_from_raw(raw:torch.Tensor, # `(B, 5)` unconstrained outputs of the head
                     sigma_min:float=0.05, # smallest half side, in normalised coordinates
                     sigma_max:float=1.0, # largest half side
@@ -36,13 +36,15 @@ def params_from_raw(raw:torch.Tensor, # `(B, 5)` unconstrained outputs of the he
     return torch.cat([mu, sigma, raw[:, 4:5]], 1)
 
 def raw_from_params(params:torch.Tensor, # `(B, 5)` valid parameters
-                    sigma_min:float=0.05, sigma_max:float=1.0)->torch.Tensor: # `(B, 5)` raw values
+                    sigma_min:float=0.05, # smallest half side used by `params_from_raw`
+                    sigma_max:float=1.0, # largest half side used by `params_from_raw`
+                   )->torch.Tensor: # `(B, 5)` raw values
     "Inverse of `params_from_raw` (requires `0 < mu < 1` and `sigma_min < sigma < sigma_max`)."
     mu, sigma = params[:, :2], params[:, 2:4]
     return torch.cat([torch.logit(mu), torch.logit((sigma - sigma_min) / (sigma_max - sigma_min)), params[:, 4:5]], 1)
 
-# %% ../nbs/01_core.ipynb #744a8bb5
-RESIDUALS = ('mean', 'sum', 'none')
+# %% ../nbs/01_core.ipynb #dfc679a7
+RESIDUALS = ('mean', 'sum', 'none')  # the residual connections `apply_attention` knows
 
 def _at_least_float32(t): return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
@@ -57,15 +59,20 @@ def apply_attention(x:torch.Tensor, # `(B, C, H, W)` features
                     residual:str='mean', # 'mean': (x + m*x)/2; 'sum': x + m*x (Eq. 6); 'none': m*x
                    )->torch.Tensor: # `(B, C, H, W)`
     "Apply a spatial map to features with the chosen residual connection (Eq. 6)."
+    if residual not in RESIDUALS: raise ValueError(f"residual must be one of {RESIDUALS}; got {residual!r}")
     y = m.to(x.dtype)[:, None] * x
     if residual == 'mean': return 0.5 * (x + y)
     if residual == 'sum': return x + y
     return y
 
-# %% ../nbs/01_core.ipynb #e3cd3214
+# %% ../nbs/01_core.ipynb #b7725fe2
 class SpatialAttention(nn.Module):
     "Base of the attention modules: input checks, Eq. (6)-(7), and the record of the last map. Subclasses implement `_map`."
-    def __init__(self, in_channels:int, rescale:bool, residual:str, check_finite:bool=True):
+    def __init__(self, in_channels:int, # channels C of the input feature map
+                 rescale:bool, # rescale the map to mean 1 over positions (Eq. 7)
+                 residual:str, # 'mean', 'sum' (Eq. 6) or 'none', see `apply_attention`
+                 check_finite:bool=True, # raise on NaN/inf input (one reduction, and on CUDA one synchronisation, per forward)
+                ):
         super().__init__()
         if not isinstance(in_channels, int) or in_channels < 1: raise ValueError(f"in_channels must be a positive integer; got {in_channels!r}")
         if residual not in RESIDUALS: raise ValueError(f"residual must be one of {RESIDUALS}; got {residual!r}")
@@ -79,6 +86,7 @@ class SpatialAttention(nn.Module):
         if not isinstance(x, torch.Tensor) or x.dim() != 4:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"{name} expects a 4-D tensor (B, C, H, W) with C={self.in_channels}; got {shape}")
+        if not x.is_floating_point(): raise ValueError(f"{name} expects floating-point features; got {x.dtype}")
         if x.shape[1] != self.in_channels:
             raise ValueError(f"{name} was built for {self.in_channels} channels; got {x.shape[1]} (input shape {tuple(x.shape)})")
         if self.check_finite and not torch.compiler.is_compiling() and not torch.isfinite(x).all():
@@ -103,7 +111,7 @@ class SpatialAttention(nn.Module):
         "Attend to `x`: returns `x̂` with the shape of `x`."
         return self.attend(x)[0]
 
-# %% ../nbs/01_core.ipynb #7dd89e82
+# %% ../nbs/01_core.ipynb #6f3a1d00
 class RectAttention(SpatialAttention):
     "Convolutional rectangular attention (Sec. 4.2): predicts a rotated rectangle per image and applies its window to `x`."
     def __init__(self, in_channels:int, # channels C of the input feature map
@@ -119,23 +127,31 @@ class RectAttention(SpatialAttention):
         super().__init__(in_channels, rescale, residual, check_finite)
         if not s > 0: raise ValueError(f"s must be positive; got {s!r}")
         if not 0 < sigma_min < sigma_max: raise ValueError(f"need 0 < sigma_min < sigma_max; got {sigma_min}, {sigma_max}")
+        init = torch.tensor([init_params], dtype=torch.float64)
+        if init.shape != (1, 5) or not torch.isfinite(init).all() or not ((init[0, :2] > 0) & (init[0, :2] < 1)).all() \
+                or not ((init[0, 2:4] > sigma_min) & (init[0, 2:4] < sigma_max)).all():
+            raise ValueError(f"init_params must be 5 finite numbers (mu1, mu2, sigma1, sigma2, alpha) with 0 < mu < 1 and "
+                             f"sigma_min < sigma < sigma_max ({sigma_min}, {sigma_max}); got {init_params!r}")
         self.s, self.sigma_min, self.sigma_max = float(s), float(sigma_min), float(sigma_max)
         self.head = rect_head(in_channels, widths)
         last = self.head[-1]
         nn.init.normal_(last.weight, std=1e-3)
         with torch.no_grad():
-            last.bias.copy_(raw_from_params(torch.tensor([init_params], dtype=torch.float32), sigma_min, sigma_max)[0])
+            last.bias.copy_(raw_from_params(init, sigma_min, sigma_max)[0])
 
     def predict_params(self, x:torch.Tensor, # `(B, C, H, W)` features
                       )->torch.Tensor: # `(B, 5)` rectangle parameters, with gradients
         "Run the head only (no window, no output): what the equivariance loss needs for a warped batch."
-        return params_from_raw(_at_least_float32(self.head(x)), self.sigma_min, self.sigma_max)
+        self._check(x)
+        return self._predict(x)
+
+    def _predict(self, x): return params_from_raw(_at_least_float32(self.head(x)), self.sigma_min, self.sigma_max)
 
     def _map(self, x):
-        params = self.predict_params(x)
+        params = self._predict(x)
         return params, rect_window(params, x.shape[-2], x.shape[-1], s=self.s, log=True)
 
-# %% ../nbs/01_core.ipynb #e21f2f84
+# %% ../nbs/01_core.ipynb #977ffa18
 class PositionWiseAttention(SpatialAttention):
     "Position-wise spatial attention of App. G (BAM-style): dilated convs predict one value in (0, 1) per position."
     def __init__(self, in_channels:int, # channels C of the input feature map
