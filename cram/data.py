@@ -57,7 +57,8 @@ def show_samples(images:torch.Tensor, # `(B, 3, H, W)` normalised images
                  pred_rects=None, # `(B, 5)` predicted rectangles, drawn dashed in yellow
                  classes=None, # class names indexed by label
                  masks=None, # `(B, H, W)` masks, outlined in cyan
-                 mean=SYN_MEAN, std=SYN_STD, # the normalisation to undo
+                 mean=SYN_MEAN, # per-channel mean of the normalisation to undo
+                 std=SYN_STD, # per-channel standard deviation of the normalisation to undo
                  ncols:int=8, # images per row
                  size:float=1.7, # inches per image
                  titles=None, # explicit titles, overriding the labels
@@ -102,7 +103,11 @@ def pattern_atlas(n_classes:int=len(SYNTHETIC_CLASSES), # how many of `SYNTHETIC
                   blur:float=0., # standard deviation (texels) of the periodic Gaussian prefilter
                  )->torch.Tensor: # `(n_classes, 64, 64)` grey levels in [0, 1], one period of each pattern
     "The tiles of the synthetic classes' patterns (cached)."
-    key = ('atlas', n_classes, round(float(blur), 2))
+    if not (isinstance(n_classes, (int, np.integer)) and 1 <= n_classes <= len(SYNTHETIC_CLASSES)):
+        raise ValueError(f"n_classes must be an integer between 1 and {len(SYNTHETIC_CLASSES)}; got {n_classes!r}")
+    if not (isinstance(blur, (int, float, np.integer, np.floating)) and 0 <= blur < math.inf):
+        raise ValueError(f"blur must be a number >= 0; got {blur!r}")
+    n_classes = int(n_classes); key = ('atlas', n_classes, round(float(blur), 2))
     if key not in _cache:
         ss, n = 4, _R * 4
         c = (torch.arange(n) + .5) / n
@@ -111,9 +116,11 @@ def pattern_atlas(n_classes:int=len(SYNTHETIC_CLASSES), # how many of `SYNTHETIC
         tiles = tiles.view(n_classes, _R, ss, _R, ss).mean((2, 4))          # 4x4 super-sampling
         if blur > .3:                                                        # periodic Gaussian prefilter
             k = int(math.ceil(3 * blur)); t = torch.arange(-k, k + 1.)
-            w = torch.exp(-t ** 2 / (2 * blur ** 2)); w = w / w.sum()
-            tt = F.conv2d(F.pad(tiles[:, None], (k, k, 0, 0), mode='circular'), w.view(1, 1, 1, -1))
-            tiles = F.conv2d(F.pad(tt, (0, 0, k, k), mode='circular'), w.view(1, 1, -1, 1))[:, 0]
+            w = torch.exp(-t ** 2 / (2 * blur ** 2)); w = w / w.sum(); pad = (k, k)
+            if k > _R:                                                       # wider than a period (images below 15 px):
+                w = torch.zeros(_R).index_add_(0, (t.long() + _R // 2) % _R, w); pad = (_R // 2, _R // 2 - 1)   # fold the taps
+            tt = F.conv2d(F.pad(tiles[:, None], (*pad, 0, 0), mode='circular'), w.view(1, 1, 1, -1))
+            tiles = F.conv2d(F.pad(tt, (0, 0, *pad), mode='circular'), w.view(1, 1, -1, 1))[:, 0]
         _cache[key] = tiles.contiguous()
     return _cache[key]
 
@@ -196,18 +203,48 @@ def _noise_bank(S):
     return _cache[key]
 
 # %% ../nbs/04_data.ipynb #a151539d
+def _check_range(name, v, lo_min=0., strict=True, hi_max=math.inf, integer=False):
+    "Check a range `(lo, hi)`: `lo_min < lo <= hi <= hi_max` (`<=` at `lo_min` unless `strict`), numbers (integers if `integer`)."
+    kind = 'integers' if integer else 'numbers'
+    try:
+        lo, hi = v
+        ok = all(isinstance(x, (int, np.integer)) if integer else
+                 isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) for x in (lo, hi))
+    except (TypeError, ValueError): ok = False
+    if not ok: raise ValueError(f"{name} must be a pair (lo, hi) of {kind}; got {v!r}")
+    if not ((lo > lo_min if strict else lo >= lo_min) and lo <= hi <= hi_max):
+        bound = f"{lo_min:g} {'<' if strict else '<='} lo <= hi" + (f" <= {hi_max:g}" if hi_max < math.inf else '')
+        raise ValueError(f"{name} must satisfy {bound}; got {v!r}")
+
+def _check_settings(size, n_classes, seed, obj_size, max_aspect, periods, n_distractors, piece_scale, patch_frac, noise, bg_contrast):
+    "Raise a `ValueError` naming the first bad setting of `make_synthetic_batch`."
+    def number(x): return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and math.isfinite(x)
+    if not (isinstance(n_classes, (int, np.integer)) and 2 <= n_classes <= len(SYNTHETIC_CLASSES)):
+        raise ValueError(f"n_classes must be an integer between 2 and {len(SYNTHETIC_CLASSES)}; got {n_classes!r}")
+    if not (isinstance(size, (int, np.integer)) and not isinstance(size, bool) and size >= 8):
+        raise ValueError(f"size must be an integer >= 8; got {size!r}")
+    if not isinstance(seed, (int, np.integer)): raise ValueError(f"seed must be an integer; got {seed!r}")
+    _check_range('obj_size', obj_size, hi_max=.35)                 # <= 0.35: the rotated object always fits (its half extent is < 0.5)
+    if not (number(max_aspect) and max_aspect >= 1): raise ValueError(f"max_aspect must be a number >= 1; got {max_aspect!r}")
+    _check_range('periods', periods)
+    _check_range('n_distractors', n_distractors, strict=False, integer=True)
+    _check_range('piece_scale', piece_scale)
+    if not (number(patch_frac) and 0 < patch_frac <= 1): raise ValueError(f"patch_frac must be in (0, 1]; got {patch_frac!r}")
+    if not (number(noise) and noise >= 0): raise ValueError(f"noise must be a number >= 0; got {noise!r}")
+    if not (number(bg_contrast) and bg_contrast >= 0): raise ValueError(f"bg_contrast must be a number >= 0; got {bg_contrast!r}")
+
 def make_synthetic_batch(indices, # image indices (list, range, 1-D tensor or array of ints)
-                         size:int=96, # side S of the square images, in pixels (8 to 300 and beyond)
+                         size:int=96, # side S of the square images, in pixels (at least 8; 300 and beyond work)
                          n_classes:int=6, # number of classes, 2 to 8 (the first ones of `SYNTHETIC_CLASSES`)
                          seed:int=0, # seed of the data set; image i depends only on (seed, i) and the settings
-                         obj_size:tuple=(.13, .26), # range of the object's long half side (normalised units)
-                         max_aspect:float=2., # largest ratio of long to short side
-                         periods:tuple=(2.5, 4.), # range of the number of pattern periods along the long side
-                         n_distractors:tuple=(2, 4), # range (inclusive) of the number of distractor pieces
-                         piece_scale:tuple=(.6, 1.), # size of a distractor's object relative to a focal object
-                         patch_frac:float=.4, # side of the window that cuts each distractor, relative to S
-                         noise:float=.08, # standard deviation of the grey pixel noise
-                         bg_contrast:float=.35, # amplitude of the smooth background colour field
+                         obj_size:tuple=(.13, .26), # range `(lo, hi)` of the object's long half side (normalised units), `0 < lo <= hi <= 0.35`
+                         max_aspect:float=2., # largest ratio of long to short side, >= 1
+                         periods:tuple=(2.5, 4.), # range `(lo, hi)` of the number of pattern periods along the long side, `0 < lo <= hi`
+                         n_distractors:tuple=(2, 4), # range (inclusive) of the number of distractor pieces, integers `0 <= lo <= hi`
+                         piece_scale:tuple=(.6, 1.), # range `(lo, hi)` of a distractor's object size relative to a focal object, `0 < lo <= hi`
+                         patch_frac:float=.4, # side of the window that cuts each distractor, relative to S, in (0, 1]
+                         noise:float=.08, # standard deviation of the grey pixel noise, >= 0
+                         bg_contrast:float=.35, # amplitude of the smooth background colour field, >= 0
                          class_colours:bool=True, # tie each class to a hue (False: random hues, pattern only)
                          normalize:bool=True, # return `(x - SYN_MEAN) / SYN_STD` instead of [0, 1] values
                          single_thread:bool=True, # run the generation with one intra-op thread (see above)
@@ -215,12 +252,8 @@ def make_synthetic_batch(indices, # image indices (list, range, 1-D tensor or ar
     "Render the synthetic images `indices`: one textured rotated rectangle among pieces of other classes' objects."
     if isinstance(indices, (torch.Tensor, np.ndarray)): indices = indices.tolist()
     indices = [int(i) for i in indices]
-    if not 2 <= n_classes <= len(SYNTHETIC_CLASSES):
-        raise ValueError(f"n_classes must be between 2 and {len(SYNTHETIC_CLASSES)}; got {n_classes}")
-    if not (isinstance(size, int) and size >= 8): raise ValueError(f"size must be an integer >= 8; got {size!r}")
-    if not 0 < obj_size[0] <= obj_size[1] <= .35: raise ValueError(f"obj_size must satisfy 0 < lo <= hi <= 0.35; got {obj_size}")
-    if not 0 <= n_distractors[0] <= n_distractors[1]: raise ValueError(f"n_distractors must satisfy 0 <= lo <= hi; got {n_distractors}")
-    if not 0 < patch_frac <= 1: raise ValueError(f"patch_frac must be in (0, 1]; got {patch_frac}")
+    _check_settings(size, n_classes, seed, obj_size, max_aspect, periods, n_distractors, piece_scale, patch_frac, noise, bg_contrast)
+    size, n_classes, n_distractors = int(size), int(n_classes), (int(n_distractors[0]), int(n_distractors[1]))
     nth = torch.get_num_threads()
     if single_thread: torch.set_num_threads(1)
     try:
@@ -388,30 +421,51 @@ def make_pet_fixture(root, # folder in which to create `oxford-iiit-pet/`
     return base
 
 # %% ../nbs/04_data.ipynb #7d1e8739
+def _pet_breed(image_id):
+    "Class name from an image id, as torchvision writes it: `american_pit_bull_terrier_12` -> 'American Pit Bull Terrier'."
+    return ' '.join(part.title() for part in image_id.rsplit('_', 1)[0].split('_'))
+
+def _read_pet_list(path, root):
+    "`(image_id, class_id)` for every line of an official list (`trainval.txt`, `test.txt`); blank and `#` lines skipped."
+    out = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith('#'): continue
+        parts = line.split()
+        try:
+            if len(parts) != 4: raise ValueError(f"{len(parts)} field(s)")
+            cid = int(parts[1])
+            if cid < 1: raise ValueError(f"class id {cid} < 1")
+        except ValueError as e:
+            raise ValueError(f"Malformed annotation file {path}, line {n} {line.strip()!r}: each line must read "
+                             f"'<image_id> <class_id> <species> <breed_id>' ({e}). " + _pet_fix(root)) from None
+        out.append((parts[0], cid))
+    return out
+
 def load_pet_index(root, # folder that contains `oxford-iiit-pet/`
-                  )->SimpleNamespace: # `images`, `trimaps` (paths), `labels` (int64 array), `origin` (0 trainval, 1 test), `classes`
-    "Pool the trainval and test lists of Oxford-IIIT Pet (via torchvision's `OxfordIIITPet`), with clear errors."
-    from torchvision.datasets import OxfordIIITPet
+                  )->SimpleNamespace: # `images`, `trimaps` (paths), `labels` (int64 array), `origin` (0 trainval, 1 test), `classes`, `class_ids`
+    "Pool the trainval and test lists of Oxford-IIIT Pet, read from `annotations/trainval.txt` and `test.txt`, with clear errors."
     base = _pet_base(root); ann = base / 'annotations'
     need = [base / 'images', ann, ann / 'trainval.txt', ann / 'test.txt', ann / 'trimaps']
     if not base.is_dir(): raise FileNotFoundError(f"Oxford-IIIT Pet not found under {base}. " + _pet_fix(root))
     missing = [str(p.relative_to(base)) for p in need if not p.exists()]
     if missing:
         raise FileNotFoundError(f"Oxford-IIIT Pet under {base} is incomplete (missing: {', '.join(missing)}). " + _pet_fix(root))
-    images, trimaps, labels, origin, names = [], [], [], [], {}
+    entries, origin, names = [], [], {}
     for k, split in enumerate(('trainval', 'test')):
-        try: ds = OxfordIIITPet(root, split=split, target_types=('category', 'segmentation'), download=False)
-        except (ValueError, IndexError) as e:
-            raise ValueError(f"Malformed annotation file {ann / (split + '.txt')}: each line must read "
-                             f"'<image_id> <class_id> <species> <breed_id>' ({e}). " + _pet_fix(root)) from e
-        images += [pathlib.Path(p) for p in ds._images]; trimaps += [pathlib.Path(p) for p in ds._segs]
-        labels += list(ds._labels); origin += [k] * len(ds._labels)
-        names.update(zip(sorted(set(ds._labels)), ds.classes))
+        lst = _read_pet_list(ann / f'{split}.txt', root)
+        entries += lst; origin += [k] * len(lst)
+        for image_id, cid in lst:
+            name = names.setdefault(cid, _pet_breed(image_id))
+            if name != _pet_breed(image_id):
+                raise ValueError(f"Malformed annotation file {ann / (split + '.txt')}: class id {cid} is given to both "
+                                 f"{name!r} and {_pet_breed(image_id)!r} ({image_id}). " + _pet_fix(root))
+    if not entries: raise ValueError(f"The annotation lists in {ann} are empty. " + _pet_fix(root))
     ids = sorted(names)
     remap = {c: i for i, c in enumerate(ids)}
-    return SimpleNamespace(root=base, images=images, trimaps=trimaps,
-                           labels=np.array([remap[l] for l in labels], dtype=np.int64),
-                           origin=np.array(origin, dtype=np.int64), classes=[names[c] for c in ids], class_ids=[c + 1 for c in ids])
+    return SimpleNamespace(root=base, images=[base / 'images' / f'{i}.jpg' for i, _ in entries],
+                           trimaps=[ann / 'trimaps' / f'{i}.png' for i, _ in entries],
+                           labels=np.array([remap[c] for _, c in entries], dtype=np.int64),
+                           origin=np.array(origin, dtype=np.int64), classes=[names[c] for c in ids], class_ids=ids)
 
 # %% ../nbs/04_data.ipynb #d29883d2
 def _ratio(ratio):
@@ -442,7 +496,8 @@ def pet_transforms(train:bool, # training (augmentation) or evaluation pipeline
                    jitter:tuple=(.3, .3, .3), # ColorJitter brightness, contrast, saturation (App. G)
                    distortion_scale:float=.5, # RandomPerspective distortion (torchvision's default)
                    perspective_p:float=.5, # probability of applying RandomPerspective (torchvision's default)
-                   mean=IMAGENET_MEAN, std=IMAGENET_STD, # normalisation
+                   mean=IMAGENET_MEAN, # per-channel mean of the normalisation
+                   std=IMAGENET_STD, # per-channel standard deviation of the normalisation
                   )->v2.Compose: # callable on `(tv_tensors.Image uint8, tv_tensors.Mask)`
     "The Oxford-IIIT Pet pipeline of App. G, applied jointly to an image and its mask (torchvision.transforms.v2)."
     ops = [v2.Resize((size, size), antialias=True)]
@@ -507,15 +562,22 @@ class PetDataset(Dataset):
                     if not p.is_file(): raise FileNotFoundError(f"Oxford-IIIT Pet file missing: {p}. " + _pet_fix(root))
 
     @property
-    def classes(self): return self.index.classes
+    def classes(self)->list:
+        "Breed names indexed by label, read from the annotation lists (37 on the real data)."
+        return self.index.classes
     @property
-    def n_classes(self): return len(self.index.classes)
+    def n_classes(self)->int:
+        "Number of classes, `len(classes)`: all the breeds of the pool, whatever `indices` selects."
+        return len(self.index.classes)
     @property
-    def labels(self): return self.index.labels[self.indices]
+    def labels(self)->np.ndarray:
+        "Labels of this data set's images, in order: an int64 array of length `len(self)`."
+        return self.index.labels[self.indices]
 
     def __len__(self): return len(self.indices)
 
     def __getitem__(self, i):
+        "Sample `i`: `(image (3, S, S) float32, label int, rect (5,) float32, mask (S, S) bool)`."
         j = int(self.indices[i])
         img = _read_image(self.index.images[j], self.root); tri = _read_trimap(self.index.trimaps[j], self.root)
         if tuple(img.shape[1:]) != tuple(tri.shape):

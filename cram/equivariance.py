@@ -10,6 +10,7 @@ __all__ = ['random_similarity', 'transform_points', 'inverse_similarity', 'compo
 import math
 import torch
 import torch.nn.functional as F
+from .window import _check_params
 
 # %% ../nbs/02_equivariance.ipynb #7d126b34
 def _check_T(T, name='T'):
@@ -19,12 +20,6 @@ def _check_T(T, name='T'):
     if not T.is_floating_point(): raise ValueError(f"{name} must be a floating-point tensor; got {T.dtype}")
     if not torch.compiler.is_compiling() and T.numel() and not bool((T[:, 1] > 0).all()):
         raise ValueError(f"{name}: the scales (column 1) must be positive; got a minimum of {T[:, 1].min().item():.3g}")
-
-def _check_p(p, name='params'):
-    if not isinstance(p, torch.Tensor) or p.dim() != 2 or p.shape[-1] != 5:
-        shape = tuple(p.shape) if isinstance(p, torch.Tensor) else type(p).__name__
-        raise ValueError(f"{name} must be a tensor of shape (B, 5) ordered (mu1, mu2, sigma1, sigma2, alpha); got {shape}")
-    if not p.is_floating_point(): raise ValueError(f"{name} must be a floating-point tensor; got {p.dtype}")
 
 def _same_batch(**ts):
     sizes = {k: v.shape[0] for k, v in ts.items()}
@@ -42,7 +37,8 @@ def random_similarity(n:int, # number of transforms
                       scale:tuple=(0.8, 1.2), # `(lo, hi)`, scales log-uniform in `[lo, hi]`, `0 < lo <= hi`
                       max_shift:float=0.1, # each shift uniform in `[-max_shift, max_shift]`, normalised units
                       generator:torch.Generator|None=None, # for reproducible draws (they are made on its device)
-                      device=None, dtype=None, # of the result (default: the default dtype)
+                      device=None, # device of the result
+                      dtype=None, # dtype of the result (default: the default dtype)
                      )->torch.Tensor: # `(n, 4)` ordered `(angle, scale, shift1, shift2)`
     "Random similarity transforms (rotation about the centre, scaling about the centre, translation) as in Sec. 4.4."
     if not isinstance(n, int) or isinstance(n, bool) or n < 0: raise ValueError(f"n must be an integer >= 0; got {n!r}")
@@ -109,7 +105,7 @@ def transform_params(params:torch.Tensor, # `(B, 5)` rectangles `(mu1, mu2, sigm
                      T:torch.Tensor, # `(B, 4)` transforms `(angle, scale, shift1, shift2)`
                     )->torch.Tensor: # `(B, 5)` the rectangles moved by `T`
     "The rectangle of `warp(image, T)`: `mu -> c + scale·R(angle)(mu - c) + shift`, `sigma -> scale·sigma`, `alpha -> alpha + angle`."
-    _check_p(params); _check_T(T); _same_batch(params=params, T=T)
+    _check_params(params); _check_T(T); _same_batch(params=params, T=T)
     T = T.to(device=params.device, dtype=params.dtype)
     mu = transform_points(params[:, None, :2], T)[:, 0]
     return torch.cat([mu, T[:, 1:2] * params[:, 2:4], params[:, 4:5] + T[:, 0:1]], 1)
@@ -126,7 +122,7 @@ def equivariance_loss(params_of_warped:torch.Tensor, # `(B, 5)` prediction on th
                       reduction:str='mean', # 'mean' or 'sum' over the batch, or 'none' for `(B,)`
                      )->torch.Tensor: # scalar (or `(B,)`)
     "Squared discrepancy between the prediction on `warp(x, T)` and `transform_params(prediction on x, T)` (Sec. 4.4)."
-    _check_p(params_of_warped, 'params_of_warped'); _check_p(params_of_original, 'params_of_original'); _check_T(T)
+    _check_params(params_of_warped, 'params_of_warped'); _check_params(params_of_original, 'params_of_original'); _check_T(T)
     _same_batch(params_of_warped=params_of_warped, params_of_original=params_of_original, T=T)
     if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
     pred, target = params_of_warped, transform_params(params_of_original, T).to(params_of_warped.dtype)

@@ -9,18 +9,18 @@ __all__ = ['binarize', 'catching_rate', 'missing_rate', 'fitting_rate', 'iou', '
 # %% ../nbs/03_theory.ipynb #288b4b95
 import math
 import torch
-from .window import grid_coords, _check_params
+from .window import rotated_coords
 
 # %% ../nbs/03_theory.ipynb #f7fd163d
 def _as_pm1(m, name):
-    "Check that `m` is a binary map in {-1,+1} (or bool) of shape (..., H, W); return it as a float tensor in {-1,+1}."
+    "Check that `m` is a binary map in {-1,+1} (or bool) of shape (..., H, W); return it in {-1,+1} as float32 or float64."
     if not isinstance(m, torch.Tensor): raise ValueError(f"{name} must be a torch tensor; got {type(m).__name__}")
     if m.dim() < 2: raise ValueError(f"{name} must have shape (..., H, W); got {tuple(m.shape)}")
     if m.dtype == torch.bool: return torch.where(m, 1., -1.)
     if m.is_complex() or not ((m == 1) | (m == -1)).all():
         raise ValueError(f"{name} must be a binary map with values in {{-1, +1}} or a bool tensor; "
                          "use binarize() for soft maps in [0, 1] and {0, 1} masks")
-    return m if m.is_floating_point() else m.float()
+    return m if m.dtype in (torch.float32, torch.float64) else m.float()    # half types too: counts above 2048 are inexact
 
 def _pair(a, b):
     "Validate two maps, check their spatial sizes match and their batch dimensions broadcast; promote to one dtype."
@@ -32,7 +32,10 @@ def _pair(a, b):
     dt = torch.promote_types(a.dtype, b.dtype)
     return a.to(dt), b.to(dt)
 
-def _psi(u, v): return (u * v).mean((-2, -1))   # Eq. (11) for any real maps, no checks
+def _psi(u, v):
+    "Eq. (11) for any real maps, no checks; half-precision products are averaged in float32."
+    uv = u * v
+    return uv.mean((-2, -1), dtype=torch.float32) if uv.dtype in (torch.float16, torch.bfloat16) else uv.mean((-2, -1))
 
 # %% ../nbs/03_theory.ipynb #7dc61cf5
 def binarize(m:torch.Tensor, # soft map in [0, 1], a {0, 1} mask, a bool mask or a {-1, +1} map; shape (..., H, W)
@@ -81,21 +84,19 @@ def iou(a:torch.Tensor, # {-1, +1} (or bool) maps, shape (..., H, W)
 
 # %% ../nbs/03_theory.ipynb #594376f7
 def rect_mask(params:torch.Tensor, # `(B, 5)` rectangle parameters `(mu1, mu2, sigma1, sigma2, alpha)` (see `cram.window`)
-              H:int, W:int, # size of the map
+              H:int, # height of the map
+              W:int, # width of the map
               eps:float=1e-6, # tolerance (relative to the half sides, and absolute): centres on an edge count as inside
              )->torch.Tensor: # `(B, H, W)` in {-1, +1}, dtype of `params`
     "Binary map of the closed rotated rectangle `|u1| <= sigma1, |u2| <= sigma2` (the support of Eq. 4) at the pixel centres of Eq. (5)."
-    _check_params(params, H, W)
-    mu1, mu2, s1, s2, a = (p[:, None, None] for p in params.unbind(-1))
-    d1 = grid_coords(H, params.device, params.dtype)[None, :, None] - mu1
-    d2 = grid_coords(W, params.device, params.dtype)[None, None, :] - mu2
-    c, sn = torch.cos(a), torch.sin(a)
-    u1, u2 = c * d1 + sn * d2, -sn * d1 + c * d2
+    u1, u2 = rotated_coords(params, H, W)
+    s1, s2 = params[:, 2, None, None], params[:, 3, None, None]
     inside = (u1.abs() <= s1.abs() * (1 + eps) + eps) & (u2.abs() <= s2.abs() * (1 + eps) + eps)
     one = torch.ones((), dtype=params.dtype, device=params.device)
     return torch.where(inside, one, -one)
 
-def box_masks(H:int, W:int, # size of the grid
+def box_masks(H:int, # number of rows of the grid
+              W:int, # number of columns of the grid
              )->torch.Tensor: # `(H(H+1)/2 · W(W+1)/2, H, W)` float32 maps in {-1, +1}
     "Every axis-aligned rectangle of pixels `[r0, r1] × [c0, c1]` of an `H`×`W` grid, as {-1,+1} maps (row ranges outer, column ranges inner)."
     r0, r1 = torch.triu_indices(H, H); c0, c1 = torch.triu_indices(W, W)
@@ -112,7 +113,9 @@ def _hamming_extremes(A, B, chunk=4096):
     if len(A) == 0 or len(B) == 0: raise ValueError("families must not be empty")
     A01, B01 = (A > 0).flatten(1).float(), (B > 0).flatten(1).float()
     na, nb = A01.sum(1), B01.sum(1)
-    dmax = torch.full((len(B),), -1.); dmin = torch.full((len(B),), float('inf')); amax = torch.zeros(len(B), dtype=torch.long)
+    dev = A01.device
+    dmax = torch.full((len(B),), -1., device=dev); dmin = torch.full((len(B),), float('inf'), device=dev)
+    amax = torch.zeros(len(B), dtype=torch.long, device=dev)
     for s in range(0, len(A01), chunk):
         d = na[s:s + chunk, None] + nb[None] - 2 * A01[s:s + chunk] @ B01.T      # (chunk, N)
         v, i = d.max(0)
