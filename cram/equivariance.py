@@ -21,6 +21,12 @@ def _check_T(T, name='T'):
     if not torch.compiler.is_compiling() and T.numel() and not bool((T[:, 1] > 0).all()):
         raise ValueError(f"{name}: the scales (column 1) must be positive; got a minimum of {T[:, 1].min().item():.3g}")
 
+def _check_images(x):
+    "Raise a `ValueError` unless `x` is a 4-D tensor `(B, C, H, W)`."
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a 4-D tensor (B, C, H, W); got {shape}")
+
 def _same_batch(**ts):
     sizes = {k: v.shape[0] for k, v in ts.items()}
     if len(set(sizes.values())) > 1:
@@ -88,9 +94,7 @@ def warp(x:torch.Tensor, # `(B, C, H, W)` images or feature maps (floating point
          mode:str='bilinear', # interpolation of `grid_sample` ('bilinear' or 'nearest')
         )->torch.Tensor: # `(B, C, H, W)` with `out(q) = x(T⁻¹ q)`, zero outside
     "Warp each sample of `x` by its similarity transform, in the normalised (row, column) coordinates of Eq. (5)."
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"x must be a 4-D tensor (B, C, H, W); got {shape}")
+    _check_images(x)
     if not x.is_floating_point(): raise ValueError(f"x must be a floating-point tensor; got {x.dtype}")
     _check_T(T); _same_batch(x=x, T=T)
     dt = torch.float64 if x.dtype == torch.float64 else torch.float32
@@ -147,9 +151,7 @@ def equivariance_penalty(params_fn, # callable mapping images `(B, C, H, W)` to 
                         ): # `(loss, T)`: the λ-free scalar loss and the transforms used
     "Equivariance loss of one batch (Sec. 4.4): warp `x` by `T`, run `params_fn` on it, compare with the moved `params`."
     if not callable(params_fn): raise ValueError(f"params_fn must be callable (images -> (B, 5) parameters); got {type(params_fn).__name__}")
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"x must be a 4-D tensor (B, C, H, W); got {shape}")
+    _check_images(x)
     if T is None:
         dtype = x.dtype if x.dtype == torch.float64 else torch.float32
         T = random_similarity(x.shape[0], generator=generator, device=x.device, dtype=dtype, **transform_kwargs)
