@@ -160,7 +160,7 @@ class RectAttention(SpatialAttention):
                  head:str='moment', # 'moment' (position-aware: scores, softmax, moments) or 'appg' (App. G: convs, GAP, linear)
                  sigma_min:float=0.05, # smallest half side, normalised coordinates
                  sigma_max:float=1.0, # largest half side
-                 init_params:tuple=(0.5, 0.5, 0.5, 0.5, 0.), # 'appg' head: rectangle predicted at initialisation
+                 init_params:tuple=None, # 'appg' head: rectangle at initialisation (default (0.5, 0.5, σ0, σ0, 0), σ0 = min(0.5, (sigma_min + sigma_max) / 2))
                  widths:tuple=None, # 'appg': channels of the three convs (default (64, 128, 256)); 'moment': `(width,)` (default 32)
                  gain:float=20., # 'moment': initial factor of the scores before the softmax (learned, in log space)
                  check_finite:bool=True, # raise on NaN/inf input
@@ -170,11 +170,6 @@ class RectAttention(SpatialAttention):
         if not s > 0: raise ValueError(f"s must be positive; got {s!r}")
         if not 0 < sigma_min < sigma_max: raise ValueError(f"need 0 < sigma_min < sigma_max; got {sigma_min}, {sigma_max}")
         self.s, self.sigma_min, self.sigma_max, self.head_kind = float(s), float(sigma_min), float(sigma_max), head
-        init = torch.tensor([init_params], dtype=torch.float64)
-        if init.shape != (1, 5) or not torch.isfinite(init).all() or not ((init[0, :2] > 0) & (init[0, :2] < 1)).all() \
-                or not ((init[0, 2:4] > sigma_min) & (init[0, 2:4] < sigma_max)).all():
-            raise ValueError(f"init_params must be 5 finite numbers (mu1, mu2, sigma1, sigma2, alpha) with 0 < mu < 1 and "
-                             f"sigma_min < sigma < sigma_max ({sigma_min}, {sigma_max}); got {init_params!r}")
         if head == 'moment':
             widths = tuple(widths) if widths is not None else (32,)
             if len(widths) != 1 or not isinstance(widths[0], int) or widths[0] < 1:
@@ -184,6 +179,12 @@ class RectAttention(SpatialAttention):
             self.head = saliency_head(in_channels, widths[0])
             self.log_gain = nn.Parameter(torch.tensor(math.log(gain)))
             return
+        if init_params is None: init_params = (.5, .5, min(.5, (sigma_min + sigma_max) / 2), min(.5, (sigma_min + sigma_max) / 2), 0.)
+        init = torch.tensor([init_params], dtype=torch.float64)
+        if init.shape != (1, 5) or not torch.isfinite(init).all() or not ((init[0, :2] > 0) & (init[0, :2] < 1)).all() \
+                or not ((init[0, 2:4] > sigma_min) & (init[0, 2:4] < sigma_max)).all():
+            raise ValueError(f"init_params must be 5 finite numbers (mu1, mu2, sigma1, sigma2, alpha) with 0 < mu < 1 and "
+                             f"sigma_min < sigma < sigma_max ({sigma_min}, {sigma_max}); got {init_params!r}")
         self.head = rect_head(in_channels, widths or (64, 128, 256))
         last = self.head[-1]
         nn.init.normal_(last.weight, std=1e-3)

@@ -403,42 +403,44 @@ class _GroundTruthRect(SpatialAttention):
     def _map(self, x): return self.rect, rect_window(self.rect.to(x.device, torch.float32), x.shape[-2], x.shape[-1], s=self.s, log=True)
 
 def benchmark_references(variant:str='framed', # a key of `SYNTHETIC_VARIANTS`
-                         size:int=64, n_train:int=3000, n_valid:int=1000, # the data of `cram_demo`
-                         epochs:int=10, lr:float=1e-3, batch_size:int=32, schedule:str='cosine', # its training budget
-                         residual:str='mean', # residual with which the oracle's rectangle is applied
-                         s:float=6., # sharpness of the rectangles
                          seeds=(0,), # one run of each reference per seed (data split and initialisation)
                          which=('probe', 'plain', 'oracle'), # the references to train
                          progress:bool=True, # a progress bar over the runs
+                         **settings, # replace entries of `cram.train.DEMO` (size, n_train, n_valid, epochs, lr, insert, ...)
                         )->list: # one dict per (reference, seed): `ref`, `seed`, `acc` or `pointing`/`iou`/`coverage`, `time_s`
-    "Train the three reference models of a synthetic benchmark with the small CNN of `cram_demo` and its budget."
+    "Train the three reference models of a synthetic benchmark with the small CNN of `cram_demo` and its settings (`DEMO`)."
     from tqdm.auto import tqdm
     from cram.models import build_model
-    from cram.train import TrainConfig, localisation_metrics, pointing, predicted_centres, seed_everything
-    cfg = TrainConfig(backbone='small_cnn', dataset='synthetic', lr=lr, epochs=epochs, schedule=schedule)  # for `lr_at`
-    out, jobs = [], [(r, sd) for sd in seeds for r in which]
+    from cram.train import DEMO, TrainConfig, localisation_metrics, predicted_centres, seed_everything
     bad = [r for r in which if r not in ('probe', 'plain', 'oracle')]
     if bad: raise ValueError(f"which must name 'probe', 'plain' or 'oracle'; got {bad}")
+    unknown = [k for k in settings if k not in DEMO]
+    if unknown: raise ValueError(f"unknown settings {unknown}; known: {sorted(DEMO)}")
+    if variant not in SYNTHETIC_VARIANTS: raise ValueError(f"variant must be one of {tuple(SYNTHETIC_VARIANTS)}; got {variant!r}")
+    cfg = TrainConfig(backbone='small_cnn', dataset='synthetic', **{**DEMO, **settings})
+    S, bs = cfg.size, cfg.batch_size
+    out, jobs = [], [(r, sd) for sd in seeds for r in which]
     for ref, seed in tqdm(jobs, disable=not progress, desc='references'):
         t0 = time.time()
-        tr, va = (d.tensors() for d in synthetic_splits(n_train, n_valid, size, seed=seed, **SYNTHETIC_VARIANTS[variant]))
+        tr, va = (d.tensors() for d in synthetic_splits(cfg.n_train, cfg.n_valid, S, seed=seed, **SYNTHETIC_VARIANTS[variant]))
         seed_everything(seed)
-        model = build_model('small_cnn', 'none' if ref == 'plain' else 'rect', int(tr[1].max()) + 1, residual=residual, s=s)
-        if ref == 'oracle': model.attention = _GroundTruthRect(model.attention.in_channels, s, residual)
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-        n, steps = len(tr[0]), math.ceil(len(tr[0]) / batch_size)
-        for ep in range(epochs):
+        model = build_model('small_cnn', 'none' if ref == 'plain' else 'rect', int(tr[1].max()) + 1, insert=cfg.insert,
+                            residual=cfg.residual, s=cfg.s, **({'sigma_max': cfg.sigma_max} if ref == 'probe' else {}))
+        if ref == 'oracle': model.attention = _GroundTruthRect(model.attention.in_channels, cfg.s, cfg.residual)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        n = len(tr[0]); steps = math.ceil(n / bs)
+        for ep in range(cfg.epochs):
             model.train(); perm = torch.randperm(n)
             for k in range(steps):
-                for g in opt.param_groups: g['lr'] = cfg.lr_at((ep * steps + k) / (epochs * steps))
-                idx = perm[k * batch_size:(k + 1) * batch_size]
-                if len(idx) < 2: continue
+                for g in opt.param_groups: g['lr'] = cfg.lr_at((ep * steps + k) / (cfg.epochs * steps))
+                idx = perm[k * bs:(k + 1) * bs]
+                if len(idx) < 2: continue                                   # no batch of one for batch norm
                 x, y, rect, mask = (t[idx] for t in tr)
                 if ref == 'probe':
                     params, dens = model.attention.predict_params(model.stem(x), return_density=True)
                     tgt = F.adaptive_avg_pool2d(mask[:, None].float(), dens.shape[-2:])[:, 0].flatten(1)
                     tgt = tgt / tgt.sum(1, keepdim=True).clamp_min(1e-8)
-                    win = rect_window(params, size, size, s=s)
+                    win = rect_window(params, S, S, s=cfg.s)
                     dice = 2 * (win * mask).sum((1, 2)) / (win.sum((1, 2)) + mask.sum((1, 2))).clamp_min(1e-8)
                     loss = -(tgt * dens.flatten(1).clamp_min(1e-12).log()).sum(1).mean() + (1 - dice).mean()
                 else:
@@ -450,7 +452,7 @@ def benchmark_references(variant:str='framed', # a key of `SYNTHETIC_VARIANTS`
             x, y, rect, mask = va
             if ref == 'probe':
                 params = model.attention.predict_params(model.stem(x))
-                m = localisation_metrics(rect_window(params, size, size, s=s), mask, centres=predicted_centres(params, None))
+                m = localisation_metrics(rect_window(params, S, S, s=cfg.s), mask, centres=predicted_centres(params, None))
                 res.update({k: m[k].mean().item() for k in ('pointing', 'iou', 'coverage')})
             else:
                 if ref == 'oracle': model.attention.rect = rect

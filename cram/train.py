@@ -51,6 +51,7 @@ class TrainConfig:
     insert:str = 'deep' # insertion point: 'deep' (App. G) or 'shallow' (Sec. 6.3)
     residual:str = 'mean' # residual of the attention module: 'mean', 'sum' (Eq. 6) or 'none'
     head:str = 'moment' # parameter head of the rectangle: 'moment' (position-aware) or 'appg' (App. G); method 'rect-appg' forces 'appg'
+    sigma_max:float = 1. # rectangle: largest half side, a prior on the objects' size (1: no cap; see `01_core`)
     hidden:int = 512 # width of the classifier's hidden layer (App. G)
     pretrained:bool = True # start the torchvision backbones from ImageNet weights (App. G) when they are cached
     size:int = 300 # image side in pixels (the paper resizes to 300×300)
@@ -72,6 +73,7 @@ class TrainConfig:
         for name in ('epochs', 'batch_size', 'size', 'n_train', 'n_valid', 'hidden'):
             if not getattr(self, name) >= 1: raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
         if not (self.lr > 0 and self.lam >= 0 and self.s > 0): raise ValueError(f"need lr > 0, lam >= 0, s > 0; got {self.lr}, {self.lam}, {self.s}")
+        if not .05 < self.sigma_max <= 1: raise ValueError(f"sigma_max must be in (0.05, 1]; got {self.sigma_max}")
         if not 0 < self.min_scale <= self.max_scale: raise ValueError(f"need 0 < min_scale <= max_scale; got {self.min_scale}, {self.max_scale}")
 
     @property
@@ -431,8 +433,8 @@ def evaluate(model:nn.Module, # a `CramNet`
 
 # %% ../nbs/06_train.ipynb #f3b866db
 def _attention_kwargs(cfg:TrainConfig)->dict:
-    "Arguments of the attention module that come from the config: the rectangle's head."
-    return {'head': cfg.rect_head} if cfg.attention == 'rect' else {}
+    "Arguments of the attention module that come from the config: the rectangle's head and size cap."
+    return {'head': cfg.rect_head, 'sigma_max': cfg.sigma_max} if cfg.attention == 'rect' else {}
 
 def atomic_save(obj, # anything `torch.save` takes
                 path:str|Path): # destination; its folder is created
@@ -725,7 +727,7 @@ if __name__ == '__main__' and '__file__' in globals(): main()
 
 # %% ../nbs/06_train.ipynb #74e17d3e
 DEMO = dict(size=64, n_train=3000, n_valid=1000, epochs=10, lr=1e-3, batch_size=32, schedule='cosine', insert='shallow',
-            residual='mean', s=6.)   # the small CNN's defaults: what `cram_demo` trains, chosen from the measurements below
+            residual='mean', s=6., sigma_max=.25)   # the small CNN's defaults: what `cram_demo` trains, chosen from the measurements below
 DEMO_METHODS = ('none', 'position-wise', 'rect-appg', 'rect', 'rect+eq')
 
 _COLUMNS = [('method', 'method', '{}'), ('val acc', 'final_val_acc', '{:.3f}'), ('best acc', 'best_val_acc', '{:.3f}'),
