@@ -287,7 +287,7 @@ def make_synthetic_batch(indices, # image indices (list, range, 1-D tensor or ar
         dy, dx = (draw() * 3 * S).long(), (draw() * 3 * S).long()
         nidx = ((dy[:, None] + a) * (4 * S))[:, :, None] + (dx[:, None] + a)[:, None, :]
         img += (noise * _noise_bank(S).take(nidx))[:, None]
-        # distractors: pieces of objects of other classes, each seen through a square window
+        # distractors: objects of other classes, each in a frame darker than the focal one, seen through a square window (whole when patch_frac = 1)
         P = max(2, round(patch_frac * S)); a = torch.arange(P); pc = (P - 1) / (S - 1)
         fw = float(frame)
         if fw > 0: gf = draw(lo=frame_grey[0], hi=frame_grey[1])

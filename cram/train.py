@@ -22,7 +22,7 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
-from .window import rect_window
+from .window import rect_window, grid_coords
 from .models import build_model, BACKBONES, MissingWeightsWarning
 from .equivariance import random_similarity, warp, equivariance_loss
 
@@ -234,13 +234,12 @@ def predicted_window(params:torch.Tensor|None, # `(B, 5)` rectangle parameters, 
     if params is not None: return rect_window(params.float(), H, W, s=s)
     return F.interpolate(fmap[:, None].float(), size=(H, W), mode='bilinear', align_corners=True)[:, 0].clamp(0, 1)
 
-def _axis(n, device): return torch.arange(n, device=device, dtype=torch.float32) / (n - 1) if n > 1 else torch.full((1,), .5, device=device)
-
 def map_centroid(soft:torch.Tensor, # `(B, H, W)` non-negative map (negative values count as 0)
                 )->torch.Tensor: # `(B, 2)` (row, column) in the normalised coordinates of Eq. (5); the image centre for an empty map
     "Centre of mass of a map."
     w = soft.float().clamp_min(0); tot = w.sum((-2, -1))
-    cen = torch.stack([(w.sum(-1) * _axis(w.shape[-2], w.device)).sum(-1), (w.sum(-2) * _axis(w.shape[-1], w.device)).sum(-1)], 1)
+    cen = torch.stack([(w.sum(-1) * grid_coords(w.shape[-2], w.device, w.dtype)).sum(-1),
+                       (w.sum(-2) * grid_coords(w.shape[-1], w.device, w.dtype)).sum(-1)], 1)
     return torch.where(tot[:, None] > 0, cen / tot.clamp_min(1e-12)[:, None], torch.full_like(cen, .5))
 
 def predicted_centres(params:torch.Tensor|None, # `(B, 5)` rectangle parameters, or None
