@@ -150,6 +150,7 @@ def build_model(backbone:str='mobilenet_v3_large', # 'mobilenet_v3_large', 'effi
                 dropout:float=0.2, # dropout before the last linear layer
                 download:bool|None=None, # allow downloading ImageNet weights (None: only if `CRAM_DOWNLOAD_WEIGHTS=1`)
                 widths:tuple=(16, 32, 64, 128), # stages of the small CNN
+                head_widths:tuple=None, # channels of the rectangle's head (`RectAttention`'s `widths`; None: its default)
                 convs:int=2, # 3x3 convolutions per stage of the small CNN
                 **attention_kwargs, # passed on to `RectAttention` / `PositionWiseAttention`
                )->CramNet:
@@ -164,6 +165,9 @@ def build_model(backbone:str='mobilenet_v3_large', # 'mobilenet_v3_large', 'effi
         pre = list(net.classifier[:-1])    # MobileNetV3: Linear(960, 1280), Hardswish, Dropout; EfficientNet: Dropout
     stem, rest = _split(features, insert, INSERT_POINTS[backbone])
     C = _out_channels(stem)
+    if head_widths is not None:
+        if attention != 'rect': raise ValueError(f"head_widths is for attention='rect'; got attention={attention!r}")
+        attention_kwargs['widths'] = head_widths
     if attention == 'rect': att = RectAttention(C, s=s, residual=residual, **attention_kwargs)
     elif attention == 'position-wise': att = PositionWiseAttention(C, residual=residual, **attention_kwargs)
     else: att = None

@@ -51,6 +51,7 @@ class TrainConfig:
     insert:str = 'deep' # insertion point: 'deep' (App. G) or 'shallow' (Sec. 6.3)
     residual:str = 'mean' # residual of the attention module: 'mean', 'sum' (Eq. 6) or 'none'
     head:str = 'moment' # parameter head of the rectangle: 'moment' (position-aware) or 'appg' (App. G); method 'rect-appg' forces 'appg'
+    head_width:int = 8 # 'moment' head: channels after its 1×1 reduction (see `01_core`; 8 meets the cost target of `08_benchmark`)
     sigma_max:float = 1. # rectangle: largest half side, a prior on the objects' size (1: no cap; see `01_core`)
     hidden:int = 512 # width of the classifier's hidden layer (App. G)
     pretrained:bool = True # start the torchvision backbones from ImageNet weights (App. G) when they are cached
@@ -70,7 +71,7 @@ class TrainConfig:
                               ('schedule', SCHEDULES), ('variant', ('framed', 'hard'))]:
             if getattr(self, name) not in choices: raise ValueError(f"{name} must be one of {choices}; got {getattr(self, name)!r}")
         if not 0 < self.ratio < 1: raise ValueError(f"ratio must be in (0, 1); got {self.ratio}")
-        for name in ('epochs', 'batch_size', 'size', 'n_train', 'n_valid', 'hidden'):
+        for name in ('epochs', 'batch_size', 'size', 'n_train', 'n_valid', 'hidden', 'head_width'):
             if not getattr(self, name) >= 1: raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
         if not (self.lr > 0 and self.lam >= 0 and self.s > 0): raise ValueError(f"need lr > 0, lam >= 0, s > 0; got {self.lr}, {self.lam}, {self.s}")
         if not .05 < self.sigma_max <= 1: raise ValueError(f"sigma_max must be in (0.05, 1]; got {self.sigma_max}")
@@ -432,8 +433,9 @@ def evaluate(model:nn.Module, # a `CramNet`
 
 # %% ../nbs/06_train.ipynb #f3b866db
 def _attention_kwargs(cfg:TrainConfig)->dict:
-    "Arguments of the attention module that come from the config: the rectangle's head and size cap."
-    return {'head': cfg.rect_head, 'sigma_max': cfg.sigma_max} if cfg.attention == 'rect' else {}
+    "Arguments of the attention module that come from the config: the rectangle's head, its width and the size cap."
+    if cfg.attention != 'rect': return {}
+    return {'head': cfg.rect_head, 'sigma_max': cfg.sigma_max, **({'head_widths': (cfg.head_width,)} if cfg.rect_head == 'moment' else {})}
 
 def atomic_save(obj, # anything `torch.save` takes
                 path:str|Path): # destination; its folder is created
