@@ -27,7 +27,7 @@ def rect_head(in_channels:int, # channels of the feature map the module sees
 
 # %% ../nbs/01_core.ipynb #53ebf333
 def saliency_head(in_channels:int, # channels of the feature map the module sees
-                  width:int=8, # channels after the 1x1 reduction and of the hidden 3x3 convolutions
+                  width:int=16, # channels after the 1x1 reduction and of the hidden 3x3 convolutions
                   depth:int=2, # hidden 3x3 convolutions after the reduction
                  )->nn.Sequential: # maps `(B, C, H, W)` to one score per position `(B, 1, H, W)`
     "Position-aware head: a 1x1 reduction, `depth` 3x3 convs, and a 3x3 conv to one score per position (zero at initialisation)."
@@ -160,7 +160,7 @@ class RectAttention(SpatialAttention):
                  sigma_min:float=0.05, # smallest half side, normalised coordinates
                  sigma_max:float=1.0, # largest half side
                  init_params:tuple=None, # 'appg' head: rectangle at initialisation (default (0.5, 0.5, σ0, σ0, 0), σ0 = min(0.5, (sigma_min + sigma_max) / 2))
-                 widths:tuple=None, # 'appg': channels of the three convs (default (64, 128, 256)); 'moment': `(width,)` (default 8)
+                 widths:tuple=None, # 'appg': channels of the three convs (default (64, 128, 256)); 'moment': `(width,)` (default 16)
                  gain:float=20., # 'moment': initial factor of the scores before the softmax (learned, in log space)
                  check_finite:bool=True, # raise on NaN/inf input
                 ):
@@ -170,7 +170,7 @@ class RectAttention(SpatialAttention):
         if not 0 < sigma_min < sigma_max: raise ValueError(f"need 0 < sigma_min < sigma_max; got {sigma_min}, {sigma_max}")
         self.s, self.sigma_min, self.sigma_max, self.head_kind = float(s), float(sigma_min), float(sigma_max), head
         if head == 'moment':
-            widths = tuple(widths) if widths is not None else (8,)
+            widths = tuple(widths) if widths is not None else (16,)
             if len(widths) != 1 or not isinstance(widths[0], int) or widths[0] < 1:
                 raise ValueError(f"head='moment' takes widths=(width,), one positive integer; got {widths!r} "
                                  f"(three widths are for head='appg')")

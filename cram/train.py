@@ -51,7 +51,7 @@ class TrainConfig:
     insert:str = 'deep' # insertion point: 'deep' (App. G) or 'shallow' (Sec. 6.3)
     residual:str = 'mean' # residual of the attention module: 'mean', 'sum' (Eq. 6) or 'none'
     head:str = 'moment' # parameter head of the rectangle: 'moment' (position-aware) or 'appg' (App. G); method 'rect-appg' forces 'appg'
-    head_width:int = 8 # 'moment' head: channels after its 1×1 reduction (see `01_core`; 8 meets the cost target of `08_benchmark`)
+    head_width:int = 16 # 'moment' head: channels after its 1×1 reduction (see `01_core`; chosen in `08_benchmark`)
     sigma_max:float = 1. # rectangle: largest half side, a prior on the objects' size (1: no cap; see `01_core`)
     hidden:int = 512 # width of the classifier's hidden layer (App. G)
     pretrained:bool = True # start the torchvision backbones from ImageNet weights (App. G) when they are cached
