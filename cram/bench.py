@@ -373,9 +373,11 @@ def plot_bench(rows:list, # rows of `run_bench` with the depth sweep
             sns.lineplot(data=d[d.backbone == bb], x='stage', y='added', hue='module', style='module', markers=True, dashes=False, ax=ax,
                          legend=(i == 0 and j == 0))
             ax.axhline(0, color='grey', lw=.8); ax.set_ylabel(ylab if j == 0 else ''); ax.set_xlabel('stages before the module')
-            ax.set_yscale('symlog', linthresh=1); ax.set_title(bb if i == 0 else '', fontsize=11)
+            ax.set_yscale('symlog', linthresh=1); ax.set_ylim(bottom=-1); ax.set_title(bb if i == 0 else '', fontsize=11)
             for lab, k in INSERT_POINTS[bb].items(): ax.axvline(k, color='k', ls=':', lw=.8)
-    fig.tight_layout()
+    handles, labels = axs[0, 0].get_legend_handles_labels(); axs[0, 0].get_legend().remove()
+    fig.legend(handles, labels, loc='lower center', ncol=len(labels), frameon=False, fontsize=10)
+    fig.tight_layout(rect=(0, .05, 1, 1))
     return fig
 
 def bench_report(rows:list, # rows of `run_bench`
