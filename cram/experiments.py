@@ -238,7 +238,8 @@ def report_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     try: print(report(rows, expected='paper' if a.paper else None, paper=a.paper))
     except ValueError as e: p.error(f'{e} (files: {", ".join(a.results)})')
     if a.figure:
-        fig = plot_report(rows); fig.savefig(a.figure, dpi=110); print(f'\nfigure: {a.figure}')
+        import matplotlib.pyplot as plt
+        fig = plot_report(rows); fig.savefig(a.figure, dpi=110); plt.close(fig); print(f'\nfigure: {a.figure}')
 
 # %% ../nbs/07_experiments.ipynb #c88a597a
 def held_out_equivariance(model, # a `CramNet` with rect attention
