@@ -8,7 +8,7 @@ __all__ = ['BENCH_MODULES', 'BENCH_SIZES', 'MODES', 'STAGES', 'CBAMSpatialGate',
            'run_bench', 'cost_table', 'latency_table', 'to_markdown', 'plot_bench', 'bench_report', 'bench_main']
 
 # %% ../nbs/08_benchmark.ipynb #f9101286
-import os, time, random, argparse, platform, datetime
+import time, random, argparse, datetime
 from pathlib import Path
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ from tqdm import tqdm
 from .core import SpatialAttention, RectAttention, PositionWiseAttention, rescale_map, apply_attention, _at_least_float32
 from .window import rect_window
 from .models import build_model, INSERT_POINTS, BACKBONES
+from .train import load_results, append_result, _device_name
 
 # %% ../nbs/08_benchmark.ipynb #907eb301
 class CBAMSpatialGate(SpatialAttention):
@@ -95,11 +96,11 @@ def module_costs(backbone:str='mobilenet_v3_large', # a backbone of `cram.models
     for ins in inserts:
         base = bench_model(backbone, ins)
         (C, H, W), b_macs, b_par = feature_shape(base, size), count_macs(base, x), _n_params(base)
-        for mod in modules:
-            m = bench_model(backbone, ins, mod)
+        for mod in modules:                                     # the same backbone, each module in turn
+            base.attention = BENCH_MODULES[mod](C)
             rows.append(dict(kind='cost', backbone=backbone, insert=ins, stage=_stage(backbone, ins), module=mod, size=size,
-                             C=C, H=H, W=W, base_macs=b_macs, base_params=b_par, macs=count_macs(m, x) - b_macs,
-                             params=_n_params(m) - b_par))
+                             C=C, H=H, W=W, base_macs=b_macs, base_params=b_par, macs=count_macs(base, x) - b_macs,
+                             params=_n_params(base) - b_par))
     return rows
 
 # %% ../nbs/08_benchmark.ipynb #3bbd8c41
@@ -182,15 +183,10 @@ def module_latency(backbone:str='mobilenet_v3_large', # a backbone of `cram.mode
         used = torch.get_num_threads()
     finally: torch.set_num_threads(nth)
     base = dict(kind='latency', backbone=backbone, insert=insert, stage=_stage(backbone, insert), size=size, batch=batch,
-                threads=used if device.type == 'cpu' else None, mode=mode, compiled=compile, device=_device_label(device),
+                threads=used if device.type == 'cpu' else None, mode=mode, compiled=compile, device=_device_name(device),
                 repeats=repeats, base_ms=float(np.median(times['none'])), base_peak_mb=peak.get('none'))
     return [dict(base, module=n, ms=float(np.median(times[n])), peak_mb=peak.get(n), **ratio_stats(times[n], times['none']))
             for n in modules]
-
-def _device_label(device):
-    device = torch.device(device)
-    if device.type == 'cuda': return torch.cuda.get_device_name(device)
-    return f'cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)'
 
 # %% ../nbs/08_benchmark.ipynb #18d1c8c6
 def _apply_three_passes(x, m, residual):
@@ -224,7 +220,7 @@ def elementwise_cost(shape:tuple=(32, 40, 38, 38), # `(B, C, H, W)` of the featu
     with torch.inference_mode(): times = time_interleaved(fns, repeats, device=device)
     floor = times['copy of x (floor)']
     gbps = 2 * x.numel() * x.element_size() / (np.median(floor) * 1e-3) / 1e9
-    return [dict(kind='elementwise', shape=list(shape), residual=residual, device=_device_label(device), variant=n,
+    return [dict(kind='elementwise', shape=list(shape), residual=residual, device=_device_name(device), variant=n,
                  ms=float(np.median(t)), copy_gbps=float(gbps), repeats=repeats, **ratio_stats(t, floor)) for n, t in times.items()]
 
 # %% ../nbs/08_benchmark.ipynb #56b59705
@@ -255,16 +251,12 @@ def train_step_ratio(backbone:str='small_cnn', # backbone of the two runs
                        _train_epoch(step, cfg, loader, opt, scaler, device, False, False, gT, '', False))
     times = time_interleaved(fns, repeats, warmup=1, device=device)
     return dict(kind='eq_step', backbone=backbone, insert=insert, stage=_stage(backbone, insert), size=size, batch=batch,
-                device=_device_label(device), repeats=repeats, threads=torch.get_num_threads() if device.type == 'cpu' else None,
+                device=_device_name(device), repeats=repeats, threads=torch.get_num_threads() if device.type == 'cpu' else None,
                 rect_ms=float(np.median(times['rect'])) / n_steps, eq_ms=float(np.median(times['rect+eq'])) / n_steps,
                 **ratio_stats(times['rect+eq'], times['rect']))
 
 # %% ../nbs/08_benchmark.ipynb #c2faa395
 STAGES = {'mobilenet_v3_large': (2, 4, 7, 10, 13, 16, 17), 'efficientnet_b0': (2, 3, 4, 5, 6, 7, 8), 'small_cnn': (1, 2, 3, 4)}  # stage counts of the depth sweep
-
-def _read_rows(path):
-    from cram.train import load_results
-    return load_results(path) if path is not None else []
 
 def run_bench(out:str|Path|None='cram_bench.jsonl', # results file (JSON lines); finished tasks found there are skipped (None: keep nothing)
               backbones:tuple=('mobilenet_v3_large', 'efficientnet_b0', 'small_cnn'), # backbones to measure
@@ -288,7 +280,7 @@ def run_bench(out:str|Path|None='cram_bench.jsonl', # results file (JSON lines);
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         with open(out, 'a'): pass                              # fail now, not after an hour, if it cannot be written
-    rows = _read_rows(out)
+    rows = load_results(out) if out is not None else []
     done = {r.get('task') for r in rows}
     tasks = []
     for bb in backbones:
@@ -310,7 +302,6 @@ def run_bench(out:str|Path|None='cram_bench.jsonl', # results file (JSON lines);
     for key, f in tqdm(todo, desc='cram_bench', disable=not progress, dynamic_ncols=True):
         new = [dict(r, task=key, torch=torch.__version__, time=datetime.datetime.now().isoformat(timespec='seconds')) for r in f()]
         if out is not None:
-            from cram.train import append_result
             for r in new: append_result(out, r)
         rows += new
     return rows

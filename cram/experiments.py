@@ -10,8 +10,7 @@ __all__ = ['PAPER_TABLE1', 'PAPER_RATIOS', 'CLAIMS', 'report_frame', 'accuracy_t
 # %% ../nbs/07_experiments.ipynb #7039425f
 import json, math, argparse
 from pathlib import Path
-import numpy as np
-from .train import load_results, PAPER_SWEEP, run_localising, mean_sd
+from .train import load_results, PAPER_SWEEP, run_localising, mean_sd, _pm as pm
 
 # %% ../nbs/07_experiments.ipynb #fcce1fac
 PAPER_TABLE1 = {  # Table 1 of the paper: validation accuracy (%) on Oxford-IIIT Pet, mean and sd over 5 splits, per train:valid ratio
@@ -74,9 +73,9 @@ def _method_key(m):
     return (_METHOD_ORDER.index(base) if base in _METHOD_ORDER else len(_METHOD_ORDER), m)
 
 def _pm(v, n=True, nd=2):
+    "'mean ± sd' of the values `v` with `nd` decimals, and '(count)' when `n`."
     m, sd, k = mean_sd(v)
-    if m is None: return '—'
-    return f"{m:.{nd}f}" + (f" ± {sd:.{nd}f}" if sd is not None else '') + (f" ({k})" if n else '')
+    return pm(m, sd, f'{{:.{nd}f}}') + (f" ({k})" if n and m is not None else '')
 
 def accuracy_table(rows:list, # results rows
                   ): # `pandas.DataFrame`: rows backbone × method, columns the settings, cells "mean ± sd (n)" of accuracy in %
