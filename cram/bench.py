@@ -280,7 +280,7 @@ def run_bench(out:str|Path|None='cram_bench.jsonl', # results file (JSON lines);
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         with open(out, 'a'): pass                              # fail now, not after an hour, if it cannot be written
-    rows = load_results(out) if out is not None else []
+    rows = load_results(out, need=()) if out is not None else []
     done = {r.get('task') for r in rows}
     tasks = []
     for bb in backbones:

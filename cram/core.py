@@ -102,6 +102,8 @@ def apply_attention(x:torch.Tensor, # `(B, C, H, W)` features
     return x * w[:, None]
 
 # %% ../nbs/01_core.ipynb #b7725fe2
+def _exporting()->bool: return bool(getattr(torch.compiler, 'is_exporting', lambda: False)())
+
 class SpatialAttention(nn.Module):
     "Base of the attention modules: input checks, Eq. (6)-(7), and the record of the last map. Subclasses implement `_map`."
     def __init__(self, in_channels:int, # channels C of the input feature map
@@ -123,6 +125,7 @@ class SpatialAttention(nn.Module):
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"{name} expects a 4-D tensor (B, C, H, W) with C={self.in_channels}; got {shape}")
         if not x.is_floating_point(): raise ValueError(f"{name} expects floating-point features; got {x.dtype}")
+        if x.shape[-2] == 0 or x.shape[-1] == 0: raise ValueError(f"{name} expects a map of at least 1×1 positions; got {tuple(x.shape)}")
         if x.shape[1] != self.in_channels:
             raise ValueError(f"{name} was built for {self.in_channels} channels; got {x.shape[1]} (input shape {tuple(x.shape)})")
         if self.check_finite and not torch.compiler.is_compiling() and not torch.isfinite(x).all():
@@ -139,8 +142,9 @@ class SpatialAttention(nn.Module):
         m = rescale_map(logf) if self.rescale else logf.exp()
         out = apply_attention(x, m, self.residual)
         fmap = logf.exp()
-        self.last_params = None if params is None else params.detach()
-        self.last_map = fmap.detach()
+        if not _exporting():                                   # an exported program has no Python attributes to set
+            self.last_params = None if params is None else params.detach()
+            self.last_map = fmap.detach()
         return out, params, fmap
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
@@ -209,7 +213,7 @@ class RectAttention(SpatialAttention):
 
     def _map(self, x):
         params = self._predict(x)
-        return params, rect_window(params, x.shape[-2], x.shape[-1], s=self.s, log=True)
+        return params, rect_window(params, x.shape[-2], x.shape[-1], s=self.s, log=True, check=False)
 
 
 # %% ../nbs/01_core.ipynb #977ffa18

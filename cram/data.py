@@ -9,8 +9,7 @@ __all__ = ['SYN_MEAN', 'SYN_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'SYNTHETIC_CL
            'pet_splits', 'pet_transforms', 'trimap_to_mask', 'PetDataset', 'pet_datasets', 'verify_pet']
 
 # %% ../nbs/04_data.ipynb #ae355948
-import math
-import pathlib
+import os, sys, math, pathlib, warnings
 from fractions import Fraction
 from types import SimpleNamespace
 import numpy as np
@@ -523,8 +522,14 @@ def _pet_breed(image_id):
 
 def _read_pet_list(path, root):
     "`(image_id, class_id)` for every line of an official list (`trainval.txt`, `test.txt`); blank and `#` lines skipped."
-    out = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
+    out, seen = [], {}
+    raw = path.read_bytes()
+    if raw.startswith(b'\xef\xbb\xbf'): raw = raw[3:]                    # a UTF-8 byte-order mark (some editors add one)
+    for n, bline in enumerate(raw.splitlines(), 1):
+        try: line = bline.decode('utf-8')
+        except UnicodeDecodeError as e:
+            raise ValueError(f"Malformed annotation file {path}, line {n}: not UTF-8 text (byte {bline[e.start:e.start + 1]!r} "
+                             f"at column {e.start + 1}). " + _pet_fix(root)) from None
         if not line.strip() or line.lstrip().startswith('#'): continue
         parts = line.split()
         try:
@@ -534,6 +539,10 @@ def _read_pet_list(path, root):
         except ValueError as e:
             raise ValueError(f"Malformed annotation file {path}, line {n} {line.strip()!r}: each line must read "
                              f"'<image_id> <class_id> <species> <breed_id>' ({e}). " + _pet_fix(root)) from None
+        if parts[0] in seen:
+            raise ValueError(f"Malformed annotation file {path}, line {n}: image {parts[0]!r} is listed again (first on line "
+                             f"{seen[parts[0]]}); an image listed twice could land in both training and validation. " + _pet_fix(root))
+        seen[parts[0]] = n
         out.append((parts[0], cid))
     return out
 
@@ -555,6 +564,10 @@ def load_pet_index(root, # folder that contains `oxford-iiit-pet/`
             if name != _pet_breed(image_id):
                 raise ValueError(f"Malformed annotation file {ann / (split + '.txt')}: class id {cid} is given to both "
                                  f"{name!r} and {_pet_breed(image_id)!r} ({image_id}). " + _pet_fix(root))
+    both = sorted({i for i, _ in entries[:origin.count(0)]} & {i for i, _ in entries[origin.count(0):]})
+    if both:
+        raise ValueError(f"Malformed annotation lists in {ann}: {len(both)} image(s) are in both trainval.txt and test.txt "
+                         f"(e.g. {both[0]!r}); an image must be in one list only. " + _pet_fix(root))
     if not entries: raise ValueError(f"The annotation lists in {ann} are empty. " + _pet_fix(root))
     ids = sorted(names)
     remap = {c: i for i, c in enumerate(ids)}
@@ -696,8 +709,26 @@ def pet_datasets(root, # folder that contains `oxford-iiit-pet/`
     "The paper's training and validation sets for one `(ratio, seed)` split of the pooled Oxford-IIIT Pet."
     index = load_pet_index(root)
     tr, va = pet_splits(index.labels, ratio, seed)
+    shared = {index.images[i] for i in tr} & {index.images[i] for i in va}
+    assert not shared, f"{len(shared)} image(s) in both the training and the validation set, e.g. {next(iter(shared))}"
     return (PetDataset(root, tr, train=True, size=size, index=index, **kwargs),
             PetDataset(root, va, train=False, size=size, index=index, **kwargs))
+
+def _jpeg_warnings(path)->str:
+    "What libjpeg says while decoding `path` fully (it recovers from damaged scans silently in PIL): '' when clean."
+    import tempfile
+    try:
+        from torchvision.io import decode_jpeg, read_file
+    except ImportError: return ''
+    data = read_file(str(path))
+    with tempfile.TemporaryFile() as err, warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        sys.stderr.flush(); saved = os.dup(2); os.dup2(err.fileno(), 2)
+        try: decode_jpeg(data)
+        except RuntimeError as e: return str(e).splitlines()[0]
+        finally: os.dup2(saved, 2); os.close(saved)
+        err.seek(0); text = err.read().decode(errors='replace')
+    return '; '.join(l.strip() for l in text.splitlines() if 'JPEG' in l or 'jpeg' in l)
 
 def verify_pet(root, # folder that contains `oxford-iiit-pet/`
                decode:bool=True, # decode every file (about a minute on the real data) or only check that it exists
@@ -709,7 +740,10 @@ def verify_pet(root, # folder that contains `oxford-iiit-pet/`
         for p, read in ((img, _read_image), (tri, _read_trimap)):
             try:
                 if not p.is_file(): raise FileNotFoundError(f"missing: {p}")
-                if decode: read(p, root)
+                if decode:
+                    read(p, root)
+                    if p.suffix.lower() in ('.jpg', '.jpeg') and (msg := _jpeg_warnings(p)):
+                        raise RuntimeError(f"Corrupt image file {p} (libjpeg: {msg})")
             except (OSError, RuntimeError, ValueError) as e: bad.append(str(e).split('. ')[0])
     if bad:
         more = f"\n... and {len(bad) - max_report} more" if len(bad) > max_report else ''

@@ -18,7 +18,12 @@ def _check_T(T, name='T'):
         shape = tuple(T.shape) if isinstance(T, torch.Tensor) else type(T).__name__
         raise ValueError(f"{name} must be a tensor of shape (B, 4) ordered (angle, scale, shift1, shift2); got {shape}")
     if not T.is_floating_point(): raise ValueError(f"{name} must be a floating-point tensor; got {T.dtype}")
-    if not torch.compiler.is_compiling() and T.numel() and not bool((T[:, 1] > 0).all()):
+    if torch.compiler.is_compiling() or not T.numel(): return
+    if not bool(torch.isfinite(T).all()):
+        r, k = (int(v) for v in (~torch.isfinite(T)).nonzero()[0])
+        raise ValueError(f"{name} must be finite; row {r} has {T[r, k].item()} in column {k} "
+                         f"({('angle', 'scale', 'shift1', 'shift2')[k]})")
+    if not bool((T[:, 1] > 0).all()):
         raise ValueError(f"{name}: the scales (column 1) must be positive; got a minimum of {T[:, 1].min().item():.3g}")
 
 def _check_images(x):
@@ -97,6 +102,7 @@ def warp(x:torch.Tensor, # `(B, C, H, W)` images or feature maps (floating point
     _check_images(x)
     if not x.is_floating_point(): raise ValueError(f"x must be a floating-point tensor; got {x.dtype}")
     _check_T(T); _same_batch(x=x, T=T)
+    if x.shape[0] == 0: return x.clone()                       # an empty batch warps to an empty batch
     dt = torch.float64 if x.dtype == torch.float64 else torch.float32
     Ti = inverse_similarity(T.to(device=x.device, dtype=dt))
     A = Ti[:, 1, None, None] * _rot(Ti[:, 0])                 # output -> input, (row, col), centred [-1, 1] coords

@@ -16,6 +16,7 @@ def _as_pm1(m, name):
     "Check that `m` is a binary map in {-1,+1} (or bool) of shape (..., H, W); return it in {-1,+1} as float32 or float64."
     if not isinstance(m, torch.Tensor): raise ValueError(f"{name} must be a torch tensor; got {type(m).__name__}")
     if m.dim() < 2: raise ValueError(f"{name} must have shape (..., H, W); got {tuple(m.shape)}")
+    if m.shape[-2] == 0 or m.shape[-1] == 0: raise ValueError(f"{name} must have at least one pixel (H, W >= 1); got {tuple(m.shape)}")
     if m.dtype == torch.bool: return torch.where(m, 1., -1.)
     if m.is_complex() or not ((m == 1) | (m == -1)).all():
         raise ValueError(f"{name} must be a binary map with values in {{-1, +1}} or a bool tensor; "

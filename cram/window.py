@@ -36,10 +36,23 @@ def _check_params(params, name='params'):
         raise ValueError(f"{name} must be a tensor of shape (B, 5) ordered (mu1, mu2, sigma1, sigma2, alpha); got {shape}")
     if not params.is_floating_point(): raise ValueError(f"{name} must be a floating-point tensor; got {params.dtype}")
 
+def _check_values(params, name='params'):
+    "Raise a `ValueError` if a parameter is NaN or infinite, or a half side is 0 (skipped while compiling: no host sync in a graph)."
+    if torch.compiler.is_compiling() or not params.numel(): return
+    bad = ~torch.isfinite(params)
+    if bool(bad.any()):
+        r, k = (int(v) for v in bad.nonzero()[0])
+        raise ValueError(f"{name} must be finite; row {r} has {params[r, k].item()} in column {k} "
+                         f"({('mu1', 'mu2', 'sigma1', 'sigma2', 'alpha')[k]})")
+    if bool((params[:, 2:4] == 0).any()):
+        r = int((params[:, 2:4] == 0).any(1).nonzero()[0, 0])
+        raise ValueError(f"{name}: the half sides sigma1, sigma2 must be nonzero; row {r} has {params[r, 2:4].tolist()}")
+
 def _check_size(H, W):
     "Return `(H, W)` as Python ints, or raise a `ValueError` unless both are integers >= 1."
     out = []
     for name, n in (('H', H), ('W', W)):
+        if isinstance(n, torch.SymInt): out.append(n); continue   # a dynamic size under torch.export: kept symbolic
         try: n = operator.index(n)
         except TypeError: raise ValueError(f"{name} must be an integer >= 1; got {n!r}") from None
         if n < 1: raise ValueError(f"{name} must be an integer >= 1; got {n!r}")
@@ -64,9 +77,12 @@ def rect_window(params:torch.Tensor, # `(B, 5)` ordered `(mu1, mu2, sigma1, sigm
                 W:int, # width of the map (≥ 1)
                 s:float=6., # sharpness of the edges (Eq. 1), > 0
                 log:bool=False, # return `log f` instead of `f`
+                check:bool=True, # raise a `ValueError` on NaN/inf parameters or a zero half side (one host sync; modules pass False)
                )->torch.Tensor: # `(B, H, W)`, on the device and in the dtype of `params`
     "The rotated rectangular window of Eq. (4), sampled on the `H`×`W` grid of Eq. (5), for each row of `params`."
-    if not s > 0: raise ValueError(f"s must be positive; got {s!r}")
+    if not (isinstance(s, (int, float)) and 0 < s < math.inf): raise ValueError(f"s must be a finite positive number; got {s!r}")
+    _check_params(params); _check_size(H, W)
+    if check: _check_values(params)
     u1, u2 = rotated_coords(params, H, W)
     s1, s2 = params[:, 2, None, None], params[:, 3, None, None]
     logf = F.logsigmoid(s * (1 - (u1 / s1) ** 2)) + F.logsigmoid(s * (1 - (u2 / s2) ** 2))
