@@ -14,7 +14,7 @@ for k, cell in enumerate(nb['cells']):
     directives = [l.replace(' ', '') for l in lines if l.startswith('#|')]
     if '#|hide' in directives: continue
     if cell['cell_type'] == 'markdown':
-        parts.append(src.strip()); continue
+        parts.append(src.strip().replace('](images/', '](nbs/images/')); continue   # README sits above nbs/
     code = '\n'.join(l for l in lines if not l.startswith('#|')).strip()
     if code and '#|echo:false' not in directives: parts.append(f'```python\n{code}\n```')
     for out in cell.get('outputs', []):

@@ -134,7 +134,7 @@ class SpatialAttention(nn.Module):
     def _map(self, x): raise NotImplementedError  # -> (params or None, log of the map (B, H, W))
 
     def attend(self, x:torch.Tensor, # `(B, C, H, W)` features
-              ): # `(x̂, params, map)`: output `(B, C, H, W)`, parameters `(B, 5)` or None, map in [0, 1] `(B, H, W)`
+              )->tuple: # `(x̂, params, map)`: output `(B, C, H, W)`, parameters `(B, 5)` or None, map in [0, 1] `(B, H, W)`
         "Forward pass that also returns the parameters and the (unrescaled) map, with gradients, for losses."
         self._check(x)
         params, logf = self._map(x)

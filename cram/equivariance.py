@@ -154,7 +154,7 @@ def equivariance_penalty(params_fn, # callable mapping images `(B, C, H, W)` to 
                          generator:torch.Generator|None=None, # for drawing `T`
                          symmetric:bool=True, # symmetry-aware loss (True) or the paper's plain one (False)
                          **transform_kwargs, # ranges for `random_similarity` (`max_angle`, `scale`, `max_shift`) when `T` is None
-                        ): # `(loss, T)`: the λ-free scalar loss and the transforms used
+                        )->tuple: # `(loss, T)`: the λ-free scalar loss and the transforms used
     "Equivariance loss of one batch (Sec. 4.4): warp `x` by `T`, run `params_fn` on it, compare with the moved `params`."
     if not callable(params_fn): raise ValueError(f"params_fn must be callable (images -> (B, 5) parameters); got {type(params_fn).__name__}")
     _check_images(x)

@@ -45,7 +45,7 @@ class CramNet(nn.Module):
         return self.forward_with_attention(x)[0]
 
     def forward_with_attention(self, x:torch.Tensor, # images `(B, 3, H, W)`
-                              ): # `(logits, params, map)`; params `(B, 5)` or None, map `(B, h, w)` at the insertion point or None
+                              )->tuple: # `(logits, params, map)`; params `(B, 5)` or None, map `(B, h, w)` at the insertion point or None
         "Forward pass that also returns the attention parameters and map, with gradients, for losses."
         f = self.stem(x)
         params = fmap = None
@@ -89,7 +89,7 @@ def load_backbone(backbone:str, # 'mobilenet_v3_large' or 'efficientnet_b0'
                   pretrained:bool=True, # load the ImageNet weights when they can be had
                   download:bool|None=None, # may torchvision download them? None: only if `CRAM_DOWNLOAD_WEIGHTS=1`
                   timeout:float=60., # socket timeout for a download, seconds
-                 ): # `(model, loaded)`: the torchvision classification model and whether ImageNet weights were loaded
+                 )->tuple: # `(model, loaded)`: the torchvision classification model and whether ImageNet weights were loaded
     "Build a torchvision backbone with its ImageNet weights from the cache (or a permitted download), else random with a warning."
     if backbone not in _TV_WEIGHTS: raise ValueError(f"backbone must be one of {tuple(_TV_WEIGHTS)}; got {backbone!r}")
     ctor, weights = getattr(torchvision.models, backbone), getattr(torchvision.models, _TV_WEIGHTS[backbone]).DEFAULT
@@ -153,8 +153,8 @@ def build_model(backbone:str='mobilenet_v3_large', # 'mobilenet_v3_large', 'effi
                 head_widths:tuple=None, # channels of the rectangle's head (`RectAttention`'s `widths`; None: its default)
                 convs:int=2, # 3x3 convolutions per stage of the small CNN
                 **attention_kwargs, # passed on to `RectAttention` / `PositionWiseAttention`
-               )->CramNet:
-    "A backbone with an attention module inserted at `insert` and the 512-wide classifier of App. G."
+               )->CramNet: # the backbone's stem, the attention module, the rest of the backbone and the classifier
+    "A backbone with an attention module inserted at `insert` and the 512-wide classifier of App. G; `**attention_kwargs` go to the module (`RectAttention` or `PositionWiseAttention`)."
     if backbone not in BACKBONES: raise ValueError(f"backbone must be one of {BACKBONES}; got {backbone!r}")
     if attention not in ATTENTIONS: raise ValueError(f"attention must be one of {ATTENTIONS}; got {attention!r}")
     if backbone == 'small_cnn':

@@ -128,7 +128,7 @@ def _hamming_extremes(A, B, chunk=4096):
 def relevance_level(A:torch.Tensor, # `(M, H, W)` the output maps the attention may produce, {-1, +1}
                     A_in:torch.Tensor, # `(N, H, W)` the possible ground-truth maps, {-1, +1}
                     return_pair:bool=False, # also return the indices (i, j) of a worst pair A[i], A_in[j]
-                   ): # ρ = min over m in A, a in A_in of Ψ(m, a) (a float), or (ρ, i, j)
+                   )->float|tuple: # ρ = min over m in A, a in A_in of Ψ(m, a) (a float), or (ρ, i, j)
     "Relevance level of Eq. (14) for the class of all functions into `A`: the smallest catching rate between a map of `A` and one of `A_in`."
     dmax, _, amax = _hamming_extremes(A, A_in)
     j = int(dmax.argmax()); HW = A.shape[-1] * A.shape[-2]
