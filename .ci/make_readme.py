@@ -3,7 +3,7 @@
 Markdown cells are copied; code cells are shown as Python blocks with their text and PNG outputs; cells marked
 `#| hide` are left out and other `#|` directives are stripped. PNG outputs go to nbs/images/index_<cell>.png.
 `--check` writes nothing and fails if README.md or those images differ from what the notebook gives."""
-import base64, json, pathlib, sys
+import base64, json, pathlib, re, sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
 nb = json.loads((root / 'nbs' / 'index.ipynb').read_text())
@@ -14,7 +14,8 @@ for k, cell in enumerate(nb['cells']):
     directives = [l.replace(' ', '') for l in lines if l.startswith('#|')]
     if '#|hide' in directives: continue
     if cell['cell_type'] == 'markdown':
-        parts.append(src.strip().replace('](images/', '](nbs/images/')); continue   # README sits above nbs/
+        md = src.strip().replace('](images/', '](nbs/images/')                      # README sits above nbs/
+        parts.append(re.sub(r'\]\((?![a-z]+:)([\w.-]+\.ipynb)', r'](nbs/\1', md)); continue
     code = '\n'.join(l for l in lines if not l.startswith('#|')).strip()
     if code and '#|echo:false' not in directives: parts.append(f'```python\n{code}\n```')
     for out in cell.get('outputs', []):

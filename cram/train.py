@@ -1129,8 +1129,8 @@ def plot_predictions(rows:list, # results rows of runs whose models were kept
         loc = row.get('localisation', {})
         label = f"{row['method']}\nacc {row['final_val_acc']:.2f}"
         if 'iou' in loc: label += f"\nIoU {loc['iou']:.2f}" + (f", pt {loc['pointing']:.2f}" if 'pointing' in loc else '')
-        axs[r, 0].set_ylabel(label, fontsize=9)
-    fig.suptitle('validation images: ground truth dashed, prediction solid; frame green = correct class', fontsize=9)
+        axs[r, 0].set_ylabel(label, fontsize=10)
+    fig.suptitle('validation images: ground truth dashed, prediction solid; frame green = correct class', fontsize=11)
     fig.tight_layout()
     return fig
 
