@@ -382,6 +382,9 @@ class SyntheticRects(Dataset):
 SYNTHETIC_VARIANTS = {
     'framed': {},   # the default: whole objects, each in a grey frame; the focal object's frame is the brightest
     'hard': dict(frame=0., n_distractors=(2, 4), piece_scale=(.6, 1.), patch_frac=.4),   # no frames: pieces of others' objects
+    # a cue without ambiguity: the focal frame is always bright and the others at most 0.6 of it, among 4-6 objects (too
+    # easy to be a benchmark, the plain model solves it too; it shows what class labels teach a rectangle that has been found)
+    'cued': dict(frame_grey=(.8, 1.), frame_ratio=(.3, .6), n_distractors=(4, 6)),
 }
 
 def synthetic_splits(n_train:int, # training images

@@ -61,7 +61,7 @@ class TrainConfig:
     size:int = 300 # image side in pixels (the paper resizes to 300×300)
     n_train:int = 2000 # synthetic: training images
     n_valid:int = 500 # synthetic: validation images
-    variant:str = 'framed' # synthetic: which benchmark of `cram.data.SYNTHETIC_VARIANTS` ('framed' or 'hard')
+    variant:str = 'framed' # synthetic: which benchmark of `cram.data.SYNTHETIC_VARIANTS` ('framed', 'hard' or 'cued')
     max_angle:float = math.pi # equivariance transforms: largest rotation, radians
     min_scale:float = 0.8 # equivariance transforms: smallest scale
     max_scale:float = 1.2 # equivariance transforms: largest scale
@@ -71,7 +71,7 @@ class TrainConfig:
     def __post_init__(self):
         for name, choices in [('backbone', BACKBONES), ('method', tuple(METHODS)), ('dataset', ('pet', 'synthetic')),
                               ('insert', ('deep', 'shallow')), ('residual', ('mean', 'sum', 'none')), ('head', RECT_HEADS),
-                              ('schedule', SCHEDULES), ('variant', ('framed', 'hard'))]:
+                              ('schedule', SCHEDULES), ('variant', ('framed', 'hard', 'cued'))]:
             if getattr(self, name) not in choices: raise ValueError(f"{name} must be one of {choices}; got {getattr(self, name)!r}")
         if not 0 < self.ratio < 1: raise ValueError(f"ratio must be in (0, 1); got {self.ratio}")
         for name in ('epochs', 'batch_size', 'size', 'n_train', 'n_valid', 'hidden', 'head_width'):
