@@ -399,8 +399,8 @@ def synthetic_splits(n_train:int, # training images
 # %% ../nbs/04_data.ipynb #2c6255d8
 class _GroundTruthRect(SpatialAttention):
     "Attention whose rectangle is given, not predicted: the ground truth of the current batch (`rect`), for the oracle reference."
-    def __init__(self, in_channels, s=6., residual='mean'):
-        super().__init__(in_channels, True, residual)
+    def __init__(self, in_channels, s=6., residual='mean', rescale=True):
+        super().__init__(in_channels, rescale, residual)
         self.s, self.rect = s, None
     def _map(self, x): return self.rect, rect_window(self.rect.to(x.device, torch.float32), x.shape[-2], x.shape[-1], s=self.s, log=True)
 
@@ -428,7 +428,7 @@ def benchmark_references(variant:str='framed', # a key of `SYNTHETIC_VARIANTS`
         seed_everything(seed)
         model = build_model('small_cnn', 'none' if ref == 'plain' else 'rect', int(tr[1].max()) + 1, insert=cfg.insert,
                             residual=cfg.residual, s=cfg.s, **({'sigma_max': cfg.sigma_max} if ref == 'probe' else {}))
-        if ref == 'oracle': model.attention = _GroundTruthRect(model.attention.in_channels, cfg.s, cfg.residual)
+        if ref == 'oracle': model.attention = _GroundTruthRect(model.attention.in_channels, cfg.s, cfg.residual, cfg.rescale)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         n = len(tr[0]); steps = math.ceil(n / bs)
         for ep in range(cfg.epochs):

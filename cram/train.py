@@ -11,7 +11,7 @@ __all__ = ['METHODS', 'METHOD_HEADS', 'RECT_HEADS', 'SCHEDULES', 'APPG_INIT', 'S
            'clean_orphans', 'check_writable', 'RunInProgress', 'run_lock', 'append_result', 'load_results',
            'find_result', 'record_failure', 'load_failures', 'load_run_model', 'train_run', 'sweep_configs', 'shard',
            'run_status', 'run_sweep', 'train_parser', 'configs_from_args', 'main', 'run_localising', 'mean_sd',
-           'results_table', 'summary_table', 'plot_predictions', 'demo', 'demo_main']
+           'results_table', 'summary_table', 'plot_predictions', 'demo', 'demo_main', 'iou_breakdown']
 
 # %% ../nbs/06_train.ipynb #222668c9
 import os, sys, re, io, json, time, math, random, socket, hashlib, argparse, contextlib, warnings, datetime, platform, shutil
@@ -56,6 +56,7 @@ class TrainConfig:
     head:str = 'moment' # parameter head of the rectangle: 'moment' (position-aware) or 'appg' (App. G); method 'rect-appg' forces 'appg'
     head_width:int = 16 # 'moment' head: channels after its 1×1 reduction (see `01_core`; chosen in `08_benchmark`)
     sigma_max:float = 1. # rectangle: largest half side, a prior on the objects' size (1: no cap; see `01_core`)
+    rescale:bool = True # rectangle: rescale its map to mean 1 (Eq. 7, the paper); False keeps the window in [0, 1] (see below)
     hidden:int = 512 # width of the classifier's hidden layer (App. G)
     pretrained:bool = True # start the torchvision backbones from ImageNet weights (App. G) when they are cached
     size:int = 300 # image side in pixels (the paper resizes to 300×300)
@@ -111,6 +112,7 @@ class TrainConfig:
         else: d.update(variant=_DEFAULT['variant'], n_train=_DEFAULT['n_train'], n_valid=_DEFAULT['n_valid'],
                        data_root=_pet_key(self.data_root))
         if self.backbone == 'small_cnn': d['pretrained'] = False            # it has no ImageNet weights
+        if self.rescale: del d['rescale']          # Eq. 7, as every run before the field existed: their ids stay valid
         return d
 
     @property
@@ -501,7 +503,7 @@ def evaluate(model:nn.Module, # a `CramNet`
 def _attention_kwargs(cfg:TrainConfig)->dict:
     "Arguments of the attention module that come from the config: the rectangle's head, its width and the size cap."
     if cfg.attention != 'rect': return {}
-    return {'head': cfg.rect_head, 'sigma_max': cfg.sigma_max,
+    return {'head': cfg.rect_head, 'sigma_max': cfg.sigma_max, 'rescale': cfg.rescale,
             **({'head_widths': (cfg.head_width,)} if cfg.rect_head == 'moment' else {})}
 
 class CorruptFile(ValueError):
@@ -960,7 +962,7 @@ def configs_from_args(args)->list:
     if args.paper:
         lists.update(backbone=list(PAPER_SWEEP['backbones']), method=list(PAPER_SWEEP['methods']),
                      ratio=list(PAPER_SWEEP['ratios']), split=list(PAPER_SWEEP['splits']))
-        fixed = dict(head=PAPER_SWEEP['head'], residual=PAPER_SWEEP['residual'])
+        fixed = dict(head=PAPER_SWEEP['head'], residual=PAPER_SWEEP['residual'], rescale=True)
     first = {k: v[0] for k, v in lists.items()}
     return sweep_configs(TrainConfig(**{**base, **fixed}, **first), backbones=lists['backbone'], methods=lists['method'],
                          ratios=lists['ratio'], splits=lists['split'], seeds=lists['seed'])
@@ -989,7 +991,7 @@ if __name__ == '__main__' and '__file__' in globals(): main()
 
 # %% ../nbs/06_train.ipynb #74e17d3e
 DEMO = dict(size=64, n_train=3000, n_valid=1000, epochs=10, lr=1e-3, batch_size=32, schedule='cosine', insert='shallow',
-            residual='mean', s=6., sigma_max=.25)   # the small CNN's defaults: what `cram_demo` trains, chosen from the measurements below
+            residual='mean', s=6., sigma_max=.25, rescale=False)   # the small CNN's defaults: what `cram_demo` trains, chosen from the measurements below
 DEMO_METHODS = ('none', 'position-wise', 'rect-appg', 'rect', 'rect+eq')
 
 _COLUMNS = [('method', 'method', '{}'), ('val acc', 'final_val_acc', '{:.3f}'), ('best acc', 'best_val_acc', '{:.3f}'),
@@ -1193,7 +1195,9 @@ def demo_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     p.add_argument('--methods', default=','.join(DEMO_METHODS), help='comma-separated methods to train: ' + ', '.join(METHODS))
     p.add_argument('--backbone', default='small_cnn', help="backbone: " + ', '.join(BACKBONES))
     helps = _field_help()
-    for k, v in DEMO.items(): p.add_argument('--' + k.replace('_', '-'), type=type(v), default=v, help=helps.get(k, k))
+    for k, v in DEMO.items():
+        kind = dict(action=argparse.BooleanOptionalAction) if isinstance(v, bool) else dict(type=type(v))
+        p.add_argument('--' + k.replace('_', '-'), default=v, help=helps.get(k, k), **kind)
     p.add_argument('--seed', type=int, default=0, help='the first seed (of the data split and of the runs)')
     p.add_argument('--seeds', default='1', help='number of seeds N (seeds SEED ... SEED+N-1) or a comma-separated list of seeds; '
                                               'with several, the table gives mean ± sd per method')
@@ -1204,3 +1208,16 @@ def demo_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     seeds = [int(v) for v in a.seeds.split(',') if v.strip()] if ',' in a.seeds else int(a.seeds)
     demo(a.out, tuple(m.strip() for m in a.methods.split(',')), a.backbone, seed=a.seed, seeds=seeds, fresh=a.fresh,
          progress=a.progress, device=a.device, **{k: getattr(a, k) for k in DEMO})
+
+# %% ../nbs/06_train.ipynb #10676d3d
+def iou_breakdown(params:torch.Tensor, # `(B, 5)` predicted rectangles `(μ1, μ2, σ1, σ2, α)`
+                  rect:torch.Tensor, # `(B, 5)` ground-truth rectangles, same order
+                  mask:torch.Tensor, # `(B, H, W)` boolean ground truth, what IoU is measured against
+                  s:float=6., # sharpness with which the rectangles are drawn
+                 )->dict: # name -> mean IoU over the images
+    "Mean IoU of the predicted rectangles, then with their centre, or their shape (σ1, σ2, α), replaced by the truth's."
+    H, W = mask.shape[-2:]
+    params, rect = params.float().to(mask.device), rect.float().to(mask.device)
+    def iou(p): return localisation_metrics(rect_window(p, H, W, s=s), mask)['iou'].mean().item()
+    return {'predicted': iou(params), 'true centre': iou(torch.cat([rect[:, :2], params[:, 2:]], 1)),
+            'true shape': iou(torch.cat([params[:, :2], rect[:, 2:]], 1)), 'ground truth': iou(rect)}
