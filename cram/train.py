@@ -56,7 +56,7 @@ class TrainConfig:
     head:str = 'moment' # parameter head of the rectangle: 'moment' (position-aware) or 'appg' (App. G); method 'rect-appg' forces 'appg'
     head_width:int = 16 # 'moment' head: channels after its 1×1 reduction (see `01_core`; chosen in `08_benchmark`)
     sigma_max:float = 1. # rectangle: largest half side, a prior on the objects' size (1: no cap; see `01_core`)
-    rescale:bool = True # rectangle: rescale its map to mean 1 (Eq. 7, the paper); False keeps the window in [0, 1] (see below)
+    rescale:bool = True # rectangle: rescale its map to mean 1 (Eq. 7, the paper); False keeps the window in [0, 1] (`DEMO`'s choice)
     hidden:int = 512 # width of the classifier's hidden layer (App. G)
     pretrained:bool = True # start the torchvision backbones from ImageNet weights (App. G) when they are cached
     size:int = 300 # image side in pixels (the paper resizes to 300×300)
@@ -501,7 +501,7 @@ def evaluate(model:nn.Module, # a `CramNet`
 
 # %% ../nbs/06_train.ipynb #f3b866db
 def _attention_kwargs(cfg:TrainConfig)->dict:
-    "Arguments of the attention module that come from the config: the rectangle's head, its width and the size cap."
+    "Arguments of the attention module that come from the config: the rectangle's head, its width, the size cap and Eq. 7."
     if cfg.attention != 'rect': return {}
     return {'head': cfg.rect_head, 'sigma_max': cfg.sigma_max, 'rescale': cfg.rescale,
             **({'head_widths': (cfg.head_width,)} if cfg.rect_head == 'moment' else {})}
