@@ -27,6 +27,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 from .window import rect_window, grid_coords
 from .models import build_model, BACKBONES, MissingWeightsWarning
+from .data import SYNTHETIC_VARIANTS
 from .equivariance import random_similarity, warp, equivariance_loss
 
 # %% ../nbs/06_train.ipynb #8034e35a
@@ -72,7 +73,7 @@ class TrainConfig:
     def __post_init__(self):
         for name, choices in [('backbone', BACKBONES), ('method', tuple(METHODS)), ('dataset', ('pet', 'synthetic')),
                               ('insert', ('deep', 'shallow')), ('residual', ('mean', 'sum', 'none')), ('head', RECT_HEADS),
-                              ('schedule', SCHEDULES), ('variant', ('framed', 'hard', 'cued'))]:
+                              ('schedule', SCHEDULES), ('variant', tuple(SYNTHETIC_VARIANTS))]:
             if getattr(self, name) not in choices: raise ValueError(f"{name} must be one of {choices}; got {getattr(self, name)!r}")
         if not 0 < self.ratio < 1: raise ValueError(f"ratio must be in (0, 1); got {self.ratio}")
         for name in ('epochs', 'batch_size', 'size', 'n_train', 'n_valid', 'hidden', 'head_width'):
