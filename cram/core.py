@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['RESIDUALS', 'HEADS', 'rect_head', 'saliency_head', 'moment_params', 'params_from_raw', 'raw_from_params',
-           'rescale_map', 'apply_attention', 'SpatialAttention', 'RectAttention', 'PositionWiseAttention']
+           'rescale_map', 'apply_attention', 'SpatialAttention', 'RectAttention', 'PositionWiseAttention',
+           'density_pool']
 
 # %% ../nbs/01_core.ipynb #a596bbd0
 import math
@@ -29,28 +30,33 @@ def rect_head(in_channels:int, # channels of the feature map the module sees
 def saliency_head(in_channels:int, # channels of the feature map the module sees
                   width:int=16, # channels after the 1x1 reduction and of the hidden 3x3 convolutions
                   depth:int=2, # hidden 3x3 convolutions after the reduction
-                 )->nn.Sequential: # maps `(B, C, H, W)` to one score per position `(B, 1, H, W)`
-    "Position-aware head: a 1x1 reduction, `depth` 3x3 convs, and a 3x3 conv to one score per position (zero at initialisation)."
+                  maps:int=1, # score maps it outputs (2 for `head='moment2'`: centre and extent)
+                 )->nn.Sequential: # maps `(B, C, H, W)` to `maps` scores per position `(B, maps, H, W)`
+    "Position-aware head: a 1x1 reduction, `depth` 3x3 convs, and a 3x3 conv to `maps` scores per position (zero at initialisation)."
     layers, c = [nn.Conv2d(in_channels, width, 1), nn.ReLU(inplace=True)], width
     for _ in range(depth): layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU(inplace=True)]
-    last = nn.Conv2d(width, 1, 3, padding=1)
+    last = nn.Conv2d(width, maps, 3, padding=1)
     nn.init.zeros_(last.weight); nn.init.zeros_(last.bias)
     return nn.Sequential(*layers, last)
 
 def moment_params(scores:torch.Tensor, # `(B, H, W)` scores; a softmax over the positions turns them into a density
                   sigma_min:float=0.05, # smallest half side
                   sigma_max:float=1.0, # largest half side
-                 ): # `(params (B, 5), density (B, H, W))`
+                  extent:torch.Tensor=None, # `(B, H, W)` scores of a second density whose spread about the first's mean sets the axes (None: the first's own)
+                 ): # `(params (B, 5), density (B, H, W))`, the density being the one that sets the centre
     "The rectangle with the density's moments: centre = mean, axes = covariance eigenvectors, half sides = sqrt(3 * eigenvalues)."
     B, H, W = scores.shape
-    p = torch.softmax((scores if scores.dtype == torch.float64 else scores.float()).reshape(B, H * W), -1).reshape(B, H, W)
+    if extent is not None and extent.shape != scores.shape:
+        raise ValueError(f"extent must have the shape of scores {tuple(scores.shape)}; got {tuple(extent.shape)}")
+    def density(z): return torch.softmax((z if z.dtype == torch.float64 else z.float()).reshape(B, H * W), -1).reshape(B, H, W)
+    p = density(scores)
+    q = p if extent is None else density(extent)
     t1, t2 = grid_coords(H, p.device, p.dtype), grid_coords(W, p.device, p.dtype)
-    pr, pc = p.sum(2), p.sum(1)
-    mu1, mu2 = (pr * t1).sum(1), (pc * t2).sum(1)
+    mu1, mu2 = (p.sum(2) * t1).sum(1), (p.sum(1) * t2).sum(1)
     d1, d2 = t1 - mu1[:, None], t2 - mu2[:, None]
-    c11 = (pr * d1 ** 2).sum(1)
-    c22 = (pc * d2 ** 2).sum(1)
-    c12 = (p * d1[:, :, None] * d2[:, None, :]).sum((1, 2))
+    c11 = (q.sum(2) * d1 ** 2).sum(1)                                     # second moments of q about the centre of p
+    c22 = (q.sum(1) * d2 ** 2).sum(1)
+    c12 = (q * d1[:, :, None] * d2[:, None, :]).sum((1, 2))
     a, b = (c11 - c22) / 2, c12
     n2 = a * a + b * b
     ok = n2 > 1e-12                                                     # isotropic: the angle is undefined, take 0
@@ -131,13 +137,14 @@ class SpatialAttention(nn.Module):
         if self.check_finite and not torch.compiler.is_compiling() and not torch.isfinite(x).all():
             raise ValueError(f"{name} got non-finite values (NaN or inf) in its input of shape {tuple(x.shape)}")
 
-    def _map(self, x): raise NotImplementedError  # -> (params or None, log of the map (B, H, W))
+    def _map(self, x): raise NotImplementedError  # -> (params or None, log of the map (B, H, W)[, density (B, H, W) or None])
 
     def attend(self, x:torch.Tensor, # `(B, C, H, W)` features
-              )->tuple: # `(x̂, params, map)`: output `(B, C, H, W)`, parameters `(B, 5)` or None, map in [0, 1] `(B, H, W)`
+               return_density:bool=False, # also return the head's density (moment heads; None for the others), e.g. for `density_pool`
+              )->tuple: # `(x̂, params, map)`: output `(B, C, H, W)`, parameters `(B, 5)` or None, map in [0, 1] `(B, H, W)`; then the density
         "Forward pass that also returns the parameters and the (unrescaled) map, with gradients, for losses."
         self._check(x)
-        params, logf = self._map(x)
+        params, logf, *rest = self._map(x)
         logf = _at_least_float32(logf)
         m = rescale_map(logf) if self.rescale else logf.exp()
         out = apply_attention(x, m, self.residual)
@@ -145,14 +152,14 @@ class SpatialAttention(nn.Module):
         if not _exporting():                                   # an exported program has no Python attributes to set
             self.last_params = None if params is None else params.detach()
             self.last_map = fmap.detach()
-        return out, params, fmap
+        return (out, params, fmap, rest[0] if rest else None) if return_density else (out, params, fmap)
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
         "Attend to `x`: returns `x̂` with the shape of `x`."
         return self.attend(x)[0]
 
 # %% ../nbs/01_core.ipynb #6f3a1d00
-HEADS = ('moment', 'appg')  # the parameter heads `RectAttention` knows
+HEADS = ('moment', 'moment2', 'appg')  # the parameter heads `RectAttention` knows
 
 class RectAttention(SpatialAttention):
     "Convolutional rectangular attention (Sec. 4.2): predicts a rotated rectangle per image and applies its window to `x`."
@@ -160,12 +167,12 @@ class RectAttention(SpatialAttention):
                  s:float=6., # sharpness of the window's edges (Eq. 1; the paper uses 6)
                  rescale:bool=True, # rescale the map to mean 1 over positions (Eq. 7)
                  residual:str='mean', # 'mean' (default, (x + f̃x)/2), 'sum' (Eq. 6 as printed) or 'none'
-                 head:str='moment', # 'moment' (position-aware: scores, softmax, moments) or 'appg' (App. G: convs, GAP, linear)
+                 head:str='moment', # 'moment' (scores, softmax, moments), 'moment2' (centre and extent from two score maps) or 'appg' (App. G)
                  sigma_min:float=0.05, # smallest half side, normalised coordinates
                  sigma_max:float=1.0, # largest half side
                  init_params:tuple=None, # 'appg' head: rectangle at initialisation (default (0.5, 0.5, σ0, σ0, 0), σ0 = min(0.5, (sigma_min + sigma_max) / 2))
-                 widths:tuple=None, # 'appg': channels of the three convs (default (64, 128, 256)); 'moment': `(width,)` (default 16)
-                 gain:float=20., # 'moment': initial factor of the scores before the softmax (learned, in log space)
+                 widths:tuple=None, # 'appg': channels of the three convs (default (64, 128, 256)); moment heads: `(width,)` (default 16)
+                 gain:float=20., # moment heads: initial factor of the scores before the softmax (learned, in log space)
                  check_finite:bool=True, # raise on NaN/inf input
                 ):
         super().__init__(in_channels, rescale, residual, check_finite)
@@ -173,13 +180,13 @@ class RectAttention(SpatialAttention):
         if not s > 0: raise ValueError(f"s must be positive; got {s!r}")
         if not 0 < sigma_min < sigma_max: raise ValueError(f"need 0 < sigma_min < sigma_max; got {sigma_min}, {sigma_max}")
         self.s, self.sigma_min, self.sigma_max, self.head_kind = float(s), float(sigma_min), float(sigma_max), head
-        if head == 'moment':
+        if head != 'appg':
             widths = tuple(widths) if widths is not None else (16,)
             if len(widths) != 1 or not isinstance(widths[0], int) or widths[0] < 1:
-                raise ValueError(f"head='moment' takes widths=(width,), one positive integer; got {widths!r} "
+                raise ValueError(f"head={head!r} takes widths=(width,), one positive integer; got {widths!r} "
                                  f"(three widths are for head='appg')")
             if not gain > 0: raise ValueError(f"gain must be positive; got {gain!r}")
-            self.head = saliency_head(in_channels, widths[0])
+            self.head = saliency_head(in_channels, widths[0], maps=2 if head == 'moment2' else 1)
             self.log_gain = nn.Parameter(torch.tensor(math.log(gain)))
             return
         if init_params is None: init_params = (.5, .5, min(.5, (sigma_min + sigma_max) / 2), min(.5, (sigma_min + sigma_max) / 2), 0.)
@@ -197,23 +204,25 @@ class RectAttention(SpatialAttention):
     def extra_repr(self): return super().extra_repr() + f", head={self.head_kind!r}, s={self.s:g}"
 
     def predict_params(self, x:torch.Tensor, # `(B, C, H, W)` features
-                       return_density:bool=False, # also return the moment head's density `(B, H, W)` (e.g. to supervise it)
+                       return_density:bool=False, # also return the moment head's density `(B, H, W)` (the centre's, for 'moment2')
                       ): # `(B, 5)` rectangle parameters with gradients, or `(params, density)`
         "Run the head only (no window, no output): what the equivariance loss needs for a warped batch."
         self._check(x)
-        if return_density and self.head_kind != 'moment': raise ValueError("return_density needs head='moment'")
+        if return_density and self.head_kind == 'appg': raise ValueError("return_density needs a moment head ('moment' or 'moment2')")
         params, density = self._predict(x, True)
         return (params, density) if return_density else params
 
     def _predict(self, x, with_density=False):
-        if self.head_kind == 'moment':
-            params, density = moment_params(self.head(x)[:, 0] * self.log_gain.exp(), self.sigma_min, self.sigma_max)
+        if self.head_kind != 'appg':
+            z = self.head(x) * self.log_gain.exp()
+            ext = z[:, 0] + z[:, 1] if z.shape[1] > 1 else None         # 'moment2': the second map reweights the centre's density
+            params, density = moment_params(z[:, 0], self.sigma_min, self.sigma_max, extent=ext)
         else: params, density = params_from_raw(_at_least_float32(self.head(x)), self.sigma_min, self.sigma_max), None
         return (params, density) if with_density else params
 
     def _map(self, x):
-        params = self._predict(x)
-        return params, rect_window(params, x.shape[-2], x.shape[-1], s=self.s, log=True, check=False)
+        params, density = self._predict(x, True)
+        return params, rect_window(params, x.shape[-2], x.shape[-1], s=self.s, log=True, check=False), density
 
 
 # %% ../nbs/01_core.ipynb #977ffa18
@@ -235,3 +244,13 @@ class PositionWiseAttention(SpatialAttention):
             nn.Conv2d(hidden, 1, 3, padding=d, dilation=d))
 
     def _map(self, x): return None, F.logsigmoid(_at_least_float32(self.body(x)[:, 0]))
+
+# %% ../nbs/01_core.ipynb #e1d0c0a2
+def density_pool(x:torch.Tensor, # `(B, C, H, W)` features
+                 density:torch.Tensor, # `(B, H, W)` weights over the positions that sum to 1 (a moment head's density)
+                )->torch.Tensor: # `(B, C)`
+    "The features averaged with the density's weights, `sum_q p_q x_q`: what the evidence loss classifies."
+    if x.dim() != 4 or density.shape != (x.shape[0], *x.shape[2:]):
+        raise ValueError(f"density_pool needs features (B, C, H, W) and a density (B, H, W) with the same B, H, W; "
+                         f"got {tuple(x.shape)} and {tuple(density.shape)}")
+    return torch.einsum('bchw,bhw->bc', x, density.to(x.dtype))

@@ -420,6 +420,7 @@ def benchmark_references(variant:str='framed', # a key of `SYNTHETIC_VARIANTS`
     if unknown: raise ValueError(f"unknown settings {unknown}; known: {sorted(DEMO)}")
     if variant not in SYNTHETIC_VARIANTS: raise ValueError(f"variant must be one of {tuple(SYNTHETIC_VARIANTS)}; got {variant!r}")
     cfg = TrainConfig(backbone='small_cnn', dataset='synthetic', **{**DEMO, **settings})
+    probe_head = cfg.head if cfg.head != 'appg' else 'moment'      # the probe needs a density: a moment head
     S, bs = cfg.size, cfg.batch_size
     out, jobs = [], [(r, sd) for sd in seeds for r in which]
     for ref, seed in tqdm(jobs, disable=not progress, desc='references'):
@@ -427,7 +428,7 @@ def benchmark_references(variant:str='framed', # a key of `SYNTHETIC_VARIANTS`
         tr, va = (d.tensors() for d in synthetic_splits(cfg.n_train, cfg.n_valid, S, seed=seed, **SYNTHETIC_VARIANTS[variant]))
         seed_everything(seed)
         model = build_model('small_cnn', 'none' if ref == 'plain' else 'rect', int(tr[1].max()) + 1, insert=cfg.insert,
-                            residual=cfg.residual, s=cfg.s, **({'sigma_max': cfg.sigma_max} if ref == 'probe' else {}))
+                            residual=cfg.residual, s=cfg.s, **({'sigma_max': cfg.sigma_max, 'head': probe_head} if ref == 'probe' else {}))
         if ref == 'oracle': model.attention = _GroundTruthRect(model.attention.in_channels, cfg.s, cfg.residual, cfg.rescale)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         n = len(tr[0]); steps = math.ceil(n / bs)

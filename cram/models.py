@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torchvision
-from .core import RectAttention, PositionWiseAttention
+from .core import RectAttention, PositionWiseAttention, density_pool
 
 # %% ../nbs/05_models.ipynb #a156fcd4
 @contextlib.contextmanager
@@ -32,10 +32,12 @@ class CramNet(nn.Module):
                  rest:nn.Module, # the rest of the backbone (`nn.Identity()` when the module goes last)
                  head:nn.Module, # pooling and classifier, features to logits
                  backbone:str='', insert:str|int='', # names, recorded for `repr` and results files
+                 evidence:nn.Module|None=None, # classifier of the features pooled by the head's density (the evidence loss of `01_core`), or None
                 ):
         super().__init__()
         self.stem, self.rest, self.head = stem, rest, head
         self.register_module('attention', attention)
+        self.register_module('evidence', evidence)
         self.backbone, self.insert = backbone, insert
 
     def extra_repr(self): return f"backbone={self.backbone!r}, insert={self.insert!r}"
@@ -45,12 +47,16 @@ class CramNet(nn.Module):
         return self.forward_with_attention(x)[0]
 
     def forward_with_attention(self, x:torch.Tensor, # images `(B, 3, H, W)`
-                              )->tuple: # `(logits, params, map)`; params `(B, 5)` or None, map `(B, h, w)` at the insertion point or None
+                               evidence:bool=False, # also return the evidence logits `(B, n_classes)` (needs the `evidence` classifier)
+                              )->tuple: # `(logits, params, map)`; params `(B, 5)` or None, map `(B, h, w)` at the insertion point or None; then the evidence logits
         "Forward pass that also returns the attention parameters and map, with gradients, for losses."
+        if evidence and self.evidence is None: raise ValueError("evidence=True needs a model built with evidence=True")
         f = self.stem(x)
-        params = fmap = None
-        if self.attention is not None: f, params, fmap = self.attention.attend(f)
-        return self.head(self.rest(f)), params, fmap
+        params = fmap = density = None
+        if self.attention is not None: g, params, fmap, density = self.attention.attend(f, return_density=True)
+        else: g = f
+        logits = self.head(self.rest(g))
+        return (logits, params, fmap, self.evidence(density_pool(f, density))) if evidence else (logits, params, fmap)
 
     def attention_params(self, x:torch.Tensor, # images `(B, 3, H, W)`, e.g. a warped batch
                          update_stats:bool=False, # let the stem's batch norms update their running statistics
@@ -152,6 +158,7 @@ def build_model(backbone:str='mobilenet_v3_large', # 'mobilenet_v3_large', 'effi
                 widths:tuple=(16, 32, 64, 128), # stages of the small CNN
                 head_widths:tuple=None, # channels of the rectangle's head (`RectAttention`'s `widths`; None: its default)
                 convs:int=2, # 3x3 convolutions per stage of the small CNN
+                evidence:bool=False, # add the evidence classifier (`CramNet.evidence`); needs attention='rect' with a moment head
                 **attention_kwargs, # passed on to `RectAttention` / `PositionWiseAttention`
                )->CramNet: # the backbone's stem, the attention module, the rest of the backbone and the classifier
     "A backbone with an attention module inserted at `insert` and the 512-wide classifier of App. G; `**attention_kwargs` go to the module (`RectAttention` or `PositionWiseAttention`)."
@@ -168,10 +175,13 @@ def build_model(backbone:str='mobilenet_v3_large', # 'mobilenet_v3_large', 'effi
     if head_widths is not None:
         if attention != 'rect': raise ValueError(f"head_widths is for attention='rect'; got attention={attention!r}")
         attention_kwargs['widths'] = head_widths
+    if evidence and (attention != 'rect' or attention_kwargs.get('head', 'moment') == 'appg'):
+        raise ValueError(f"evidence=True needs attention='rect' with a moment head ('moment' or 'moment2'); got attention={attention!r}"
+                         + (f", head={attention_kwargs['head']!r}" if attention == 'rect' else ''))
     if attention == 'rect': att = RectAttention(C, s=s, residual=residual, **attention_kwargs)
     elif attention == 'position-wise': att = PositionWiseAttention(C, residual=residual, **attention_kwargs)
     else: att = None
     F_in = pre[0].out_features if pre and isinstance(pre[0], nn.Linear) else _out_channels(nn.Sequential(stem, rest))
     head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), *pre, nn.Linear(F_in, hidden), nn.ReLU(inplace=True),
                          nn.Dropout(dropout), nn.Linear(hidden, n_classes))
-    return CramNet(stem, att, rest, head, backbone=backbone, insert=insert)
+    return CramNet(stem, att, rest, head, backbone=backbone, insert=insert, evidence=nn.Linear(C, n_classes) if evidence else None)

@@ -34,7 +34,7 @@ from .equivariance import random_similarity, warp, equivariance_loss
 METHODS = {'none': ('none', False), 'position-wise': ('position-wise', False), 'rect': ('rect', False),
            'rect+eq': ('rect', True), 'rect-appg': ('rect', False)}   # method -> (attention, equivariance loss)
 METHOD_HEADS = {'rect-appg': 'appg'}   # methods that name the rectangle's parameter head themselves
-RECT_HEADS = ('moment', 'appg')        # the parameter heads of `RectAttention`
+RECT_HEADS = ('moment', 'moment2', 'appg')   # the parameter heads of `RectAttention`
 SCHEDULES = ('constant', 'cosine')     # learning-rate schedules of `lr_at`
 
 @dataclass(frozen=True)
@@ -54,10 +54,11 @@ class TrainConfig:
     s:float = 6. # sharpness of the rectangle's edges (Sec. 6)
     insert:str = 'deep' # insertion point: 'deep' (App. G) or 'shallow' (Sec. 6.3)
     residual:str = 'mean' # residual of the attention module: 'mean', 'sum' (Eq. 6) or 'none'
-    head:str = 'moment' # parameter head of the rectangle: 'moment' (position-aware) or 'appg' (App. G); method 'rect-appg' forces 'appg'
-    head_width:int = 16 # 'moment' head: channels after its 1×1 reduction (see `01_core`; chosen in `08_benchmark`)
+    head:str = 'moment' # parameter head of the rectangle: 'moment' (position-aware), 'moment2' (its two-map form) or 'appg' (App. G); method 'rect-appg' forces 'appg'
+    head_width:int = 16 # moment heads: channels after their 1×1 reduction (see `01_core`; chosen in `08_benchmark`)
     sigma_max:float = 1. # rectangle: largest half side, a prior on the objects' size (1: no cap; see `01_core`)
     rescale:bool = True # rectangle: rescale its map to mean 1 (Eq. 7, the paper); False keeps the window in [0, 1] (`DEMO`'s choice)
+    evidence:float = 0. # weight β of the evidence loss (`01_core`; not in the paper): a linear classifier on the features pooled by the moment head's density; 0: off
     hidden:int = 512 # width of the classifier's hidden layer (App. G)
     pretrained:bool = True # start the torchvision backbones from ImageNet weights (App. G) when they are cached
     size:int = 300 # image side in pixels (the paper resizes to 300×300)
@@ -85,6 +86,7 @@ class TrainConfig:
             if f.type in (float, 'float') and not (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)):
                 raise ValueError(f"{f.name} must be a finite number; got {v!r}")
         if not (self.lr > 0 and self.lam >= 0 and self.s > 0): raise ValueError(f"need lr > 0, lam >= 0, s > 0; got {self.lr}, {self.lam}, {self.s}")
+        if not self.evidence >= 0: raise ValueError(f"evidence must be >= 0; got {self.evidence}")
         if not (self.max_angle >= 0 and self.max_shift >= 0): raise ValueError(f"need max_angle >= 0 and max_shift >= 0; got {self.max_angle}, {self.max_shift}")
         if not (self.split >= 0 and self.seed >= 0): raise ValueError(f"split and seed must be >= 0; got {self.split}, {self.seed}")
         if not .05 < self.sigma_max <= 1: raise ValueError(f"sigma_max must be in (0.05, 1]; got {self.sigma_max}")
@@ -98,6 +100,11 @@ class TrainConfig:
     def rect_head(self)->str:
         "The rectangle's parameter head: the one the method names ('rect-appg': 'appg'), else `head`."
         return METHOD_HEADS.get(self.method, self.head)
+
+    @property
+    def uses_evidence(self)->bool:
+        "Whether the run trains with the evidence loss: `evidence > 0` and a rectangle with a moment head (other runs ignore the field)."
+        return self.evidence > 0 and self.attention == 'rect' and self.rect_head != 'appg'
 
     @property
     def method_tag(self)->str:
@@ -114,6 +121,7 @@ class TrainConfig:
                        data_root=_pet_key(self.data_root))
         if self.backbone == 'small_cnn': d['pretrained'] = False            # it has no ImageNet weights
         if self.rescale: del d['rescale']          # Eq. 7, as every run before the field existed: their ids stay valid
+        if not self.uses_evidence: del d['evidence']   # likewise: runs without the evidence loss keep their ids
         return d
 
     @property
@@ -352,11 +360,12 @@ def localising(spread:float|None, # centre spread of a run (None: no attention m
 
 # %% ../nbs/06_train.ipynb #8bfa5b77
 class _Step(nn.Module):
-    "One training forward: logits and params of the batch, and params of the warped batch (stem and attention head only)."
+    "One training forward: logits and params of the batch, params of the warped batch (stem and attention head only), evidence logits."
     def __init__(self, model): super().__init__(); self.model = model
     def forward(self, x, xw=None):
-        logits, params, _ = self.model.forward_with_attention(x)
-        return logits, params, (None if xw is None else self.model.attention_params(xw))
+        ev = getattr(self.model, 'evidence', None) is not None
+        logits, params, _, *e = self.model.forward_with_attention(x, evidence=True) if ev else self.model.forward_with_attention(x)
+        return logits, params, (None if xw is None else self.model.attention_params(xw)), (e[0] if e else None)
 
 def _derived_seed(*parts)->int:
     return int.from_bytes(hashlib.sha256('/'.join(map(str, parts)).encode()).digest()[:8], 'little') >> 2
@@ -403,7 +412,7 @@ def _weights_finite(module)->bool: return all(bool(torch.isfinite(p).all()) for 
 
 def _train_epoch(step, cfg, loader, opt, scaler, device, amp, channels_last, gen_T, bar_desc, progress, epoch=0, run_id='run'):
     step.train()
-    tot = torch.zeros(5, dtype=torch.float64, device=device)   # sums over images: loss, ce, eq, correct; and images
+    tot = torch.zeros(6, dtype=torch.float64, device=device)   # sums over images: loss, ce, eq, correct, evidence; and images
     skipped, ws = 0, (dist.get_world_size() if dist.is_initialized() else 1)
     bad_amp = torch.zeros((), dtype=torch.long, device=device)   # non-finite losses under AMP, counted without a sync
     worst = torch.zeros((), device=device)                        # the largest finite loss under AMP
@@ -426,10 +435,11 @@ def _train_epoch(step, cfg, loader, opt, scaler, device, amp, channels_last, gen
             xw = warp(x, T)
             if channels_last: xw = xw.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-            logits, params, pw = step(x, xw)
+            logits, params, pw, ev = step(x, xw)
         ce = F.cross_entropy(logits.float(), y)
         eq = equivariance_loss(pw.float(), params.float(), T) if T is not None else torch.zeros((), device=device)
-        loss = ce + cfg.lam * eq
+        evl = F.cross_entropy(ev.float(), y) if ev is not None else torch.zeros((), device=device)
+        loss = ce + cfg.lam * eq + cfg.evidence * evl
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         if amp:
@@ -448,10 +458,10 @@ def _train_epoch(step, cfg, loader, opt, scaler, device, amp, channels_last, gen
                 continue
         scaler.update()
         B = x.shape[0]
-        tot += torch.stack([loss.detach() * B, ce.detach() * B, eq.detach() * B, (logits.argmax(1) == y).sum(), 
+        tot += torch.stack([loss.detach() * B, ce.detach() * B, eq.detach() * B, (logits.argmax(1) == y).sum(), evl.detach() * B,
                             torch.tensor(B, device=device)]).double()
         if progress and k % 10 == 0:
-            t = tot.tolist(); bar.set_postfix(loss=f'{t[0] / t[4]:.3f}', acc=f'{t[3] / t[4]:.3f}', refresh=False)
+            t = tot.tolist(); bar.set_postfix(loss=f'{t[0] / t[5]:.3f}', acc=f'{t[3] / t[5]:.3f}', refresh=False)
     bar.close()
     if amp:
         skipped = int(bad_amp)
@@ -459,8 +469,9 @@ def _train_epoch(step, cfg, loader, opt, scaler, device, amp, channels_last, gen
     if n_steps and skipped >= n_steps: raise diverged(n_steps - 1, float('nan'), 'every step of the epoch was skipped')
     if not _weights_finite(step): raise diverged(n_steps - 1, float('nan'), 'the weights are no longer finite')
     if ws > 1: dist.all_reduce(tot)
-    t = tot.tolist(); n = max(t[4], 1)
-    return {'train_loss': t[0] / n, 'train_ce': t[1] / n, 'train_eq': t[2] / n, 'train_acc': t[3] / n, 'nonfinite_steps': skipped}
+    t = tot.tolist(); n = max(t[5], 1)
+    return {'train_loss': t[0] / n, 'train_ce': t[1] / n, 'train_eq': t[2] / n, 'train_acc': t[3] / n, 'train_evidence': t[4] / n,
+            'nonfinite_steps': skipped}
 
 @torch.no_grad()
 def evaluate(model:nn.Module, # a `CramNet`
@@ -505,7 +516,7 @@ def _attention_kwargs(cfg:TrainConfig)->dict:
     "Arguments of the attention module that come from the config: the rectangle's head, its width, the size cap and Eq. 7."
     if cfg.attention != 'rect': return {}
     return {'head': cfg.rect_head, 'sigma_max': cfg.sigma_max, 'rescale': cfg.rescale,
-            **({'head_widths': (cfg.head_width,)} if cfg.rect_head == 'moment' else {})}
+            **({'head_widths': (cfg.head_width,)} if cfg.rect_head != 'appg' else {})}
 
 class CorruptFile(ValueError):
     "A checkpoint or model file that cannot be read, fails its checksum, or is not what it should be."
@@ -681,7 +692,7 @@ def load_run_model(run_id:str, # a run id (`TrainConfig.run_id`)
     d = st['config'] if 'head' in st['config'] else {**st['config'], 'head': 'appg'}   # written before heads existed: App. G's
     cfg = TrainConfig.from_dict(d)
     model = build_model(cfg.backbone, cfg.attention, st['n_classes'], pretrained=False, insert=cfg.insert, s=cfg.s,
-                        residual=cfg.residual, hidden=cfg.hidden, **_attention_kwargs(cfg))
+                        residual=cfg.residual, hidden=cfg.hidden, evidence=cfg.uses_evidence, **_attention_kwargs(cfg))
     model.load_state_dict(st['model']); return model.to(device).eval(), cfg
 
 # %% ../nbs/06_train.ipynb #b3150760
@@ -747,7 +758,7 @@ def train_run(cfg:TrainConfig, # what to train
                 warnings.simplefilter('always', MissingWeightsWarning)
                 model = build_model(cfg.backbone, cfg.attention, n_classes, pretrained=cfg.pretrained, insert=cfg.insert, s=cfg.s,
                                     residual=cfg.residual, hidden=cfg.hidden, check_finite=False,   # non-finite steps are handled below
-                                    **_attention_kwargs(cfg))
+                                    evidence=cfg.uses_evidence, **_attention_kwargs(cfg))
             for w in caught: warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             weights_loaded = cfg.pretrained and cfg.backbone != 'small_cnn' and not any(issubclass(w.category, MissingWeightsWarning) for w in caught)
             model = model.to(device)
@@ -936,7 +947,7 @@ def train_parser()->argparse.ArgumentParser:
     r = p.add_argument_group('how to run')
     r.add_argument('--paper', action='store_true', help="sweep Table 1 in the paper's exact configuration: both backbones × "
                    "methods none, position-wise, rect, rect+eq × ratios 0.6, 0.7, 0.8 × splits 0-4, with the App. G head "
-                   "(--head appg) and the Eq. 6 residual (--residual sum), whatever --head and --residual say")
+                   "(--head appg), the Eq. 6 residual (--residual sum), Eq. 7 and no evidence loss, whatever --head, --residual, --rescale and --evidence say")
     r.add_argument('--shard', default='0/1', help="'i/n': run only shard i of n of the sweep (runs i, i+n, ...)")
     r.add_argument('--out', default='cram_runs', help="output folder (checkpoints/, models/, results.jsonl)")
     r.add_argument('--results', default=None, help="results file (default: OUT/results.jsonl)")
@@ -963,7 +974,7 @@ def configs_from_args(args)->list:
     if args.paper:
         lists.update(backbone=list(PAPER_SWEEP['backbones']), method=list(PAPER_SWEEP['methods']),
                      ratio=list(PAPER_SWEEP['ratios']), split=list(PAPER_SWEEP['splits']))
-        fixed = dict(head=PAPER_SWEEP['head'], residual=PAPER_SWEEP['residual'], rescale=True)
+        fixed = dict(head=PAPER_SWEEP['head'], residual=PAPER_SWEEP['residual'], rescale=True, evidence=0.)
     first = {k: v[0] for k, v in lists.items()}
     return sweep_configs(TrainConfig(**{**base, **fixed}, **first), backbones=lists['backbone'], methods=lists['method'],
                          ratios=lists['ratio'], splits=lists['split'], seeds=lists['seed'])
@@ -992,7 +1003,7 @@ if __name__ == '__main__' and '__file__' in globals(): main()
 
 # %% ../nbs/06_train.ipynb #74e17d3e
 DEMO = dict(size=64, n_train=3000, n_valid=1000, epochs=10, lr=1e-3, batch_size=32, schedule='cosine', insert='shallow',
-            residual='mean', s=6., sigma_max=.25, rescale=False)   # the small CNN's defaults: what `cram_demo` trains, chosen from the measurements below
+            residual='mean', s=6., sigma_max=.25, rescale=False, head='moment2', evidence=1.)   # the small CNN's defaults: what `cram_demo` trains, chosen from the measurements below
 DEMO_METHODS = ('none', 'position-wise', 'rect-appg', 'rect', 'rect+eq')
 
 _COLUMNS = [('method', 'method', '{}'), ('val acc', 'final_val_acc', '{:.3f}'), ('best acc', 'best_val_acc', '{:.3f}'),
