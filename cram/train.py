@@ -26,6 +26,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 from .window import rect_window, grid_coords
+from .core import HEADS
 from .models import build_model, BACKBONES, MissingWeightsWarning
 from .data import SYNTHETIC_VARIANTS
 from .equivariance import random_similarity, warp, equivariance_loss
@@ -34,7 +35,7 @@ from .equivariance import random_similarity, warp, equivariance_loss
 METHODS = {'none': ('none', False), 'position-wise': ('position-wise', False), 'rect': ('rect', False),
            'rect+eq': ('rect', True), 'rect-appg': ('rect', False)}   # method -> (attention, equivariance loss)
 METHOD_HEADS = {'rect-appg': 'appg'}   # methods that name the rectangle's parameter head themselves
-RECT_HEADS = ('moment', 'moment2', 'appg')   # the parameter heads of `RectAttention`
+RECT_HEADS = HEADS                    # the parameter heads of `RectAttention`
 SCHEDULES = ('constant', 'cosine')     # learning-rate schedules of `lr_at`
 
 @dataclass(frozen=True)
@@ -363,9 +364,8 @@ class _Step(nn.Module):
     "One training forward: logits and params of the batch, params of the warped batch (stem and attention head only), evidence logits."
     def __init__(self, model): super().__init__(); self.model = model
     def forward(self, x, xw=None):
-        ev = getattr(self.model, 'evidence', None) is not None
-        logits, params, _, *e = self.model.forward_with_attention(x, evidence=True) if ev else self.model.forward_with_attention(x)
-        return logits, params, (None if xw is None else self.model.attention_params(xw)), (e[0] if e else None)
+        logits, params, _, *ev = self.model.forward_with_attention(x, evidence=self.model.evidence is not None)
+        return logits, params, (None if xw is None else self.model.attention_params(xw)), (ev[0] if ev else None)
 
 def _derived_seed(*parts)->int:
     return int.from_bytes(hashlib.sha256('/'.join(map(str, parts)).encode()).digest()[:8], 'little') >> 2
