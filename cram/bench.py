@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['BENCH_MODULES', 'BENCH_SIZES', 'MODES', 'STAGES', 'CBAMSpatialGate', 'bench_model', 'feature_shape', 'count_macs',
            'module_costs', 'time_interleaved', 'ratio_stats', 'module_latency', 'elementwise_cost', 'train_step_ratio',
-           'run_bench', 'cost_table', 'latency_table', 'to_markdown', 'plot_bench', 'bench_report', 'bench_main']
+           'run_bench', 'cost_table', 'latency_table', 'plot_bench', 'bench_report', 'bench_main']
 
 # %% ../nbs/08_benchmark.ipynb #f9101286
 import time, random, argparse, datetime
@@ -16,10 +16,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm import tqdm
-from .core import SpatialAttention, RectAttention, PositionWiseAttention, rescale_map, apply_attention, _at_least_float32
+from .core import SpatialAttention, RectAttention, PositionWiseAttention, rescale_map, apply_attention, at_least_float32
 from .window import rect_window
 from .models import build_model, INSERT_POINTS, BACKBONES
-from .train import load_results, append_result, _device_name
+from .store import load_results, append_result
+from .train import device_name
+from .metrics import to_markdown
 
 # %% ../nbs/08_benchmark.ipynb #907eb301
 class CBAMSpatialGate(SpatialAttention):
@@ -35,7 +37,7 @@ class CBAMSpatialGate(SpatialAttention):
 
     def _map(self, x):
         z = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)
-        return None, F.logsigmoid(_at_least_float32(self.conv(z)[:, 0]))
+        return None, F.logsigmoid(at_least_float32(self.conv(z)[:, 0]))
 
 # %% ../nbs/08_benchmark.ipynb #5f851a26
 BENCH_MODULES = {
@@ -50,6 +52,7 @@ def _check_names(kind, names, known):
     bad = [n for n in names if n not in known]
     if bad: raise ValueError(f"unknown {kind} {bad}; known: {', '.join(map(str, known))}")
 
+# %% ../nbs/08_benchmark.ipynb #8a9aa5a0
 def bench_model(backbone:str='mobilenet_v3_large', # a backbone of `cram.models.BACKBONES`
                 insert:str|int='deep', # insertion point: 'deep', 'shallow' or a stage count
                 module:str='none', # 'none' or a key of `BENCH_MODULES`
@@ -61,6 +64,7 @@ def bench_model(backbone:str='mobilenet_v3_large', # a backbone of `cram.models.
     if module != 'none': model.attention = BENCH_MODULES[module](feature_shape(model, 64)[0])
     return model
 
+# %% ../nbs/08_benchmark.ipynb #a1191386
 @torch.no_grad()
 def feature_shape(model:nn.Module, # a `CramNet`
                   size:int, # image side
@@ -70,6 +74,7 @@ def feature_shape(model:nn.Module, # a `CramNet`
     try: return tuple(model.stem(torch.zeros(1, 3, size, size, device=next(model.parameters()).device)).shape[1:])
     finally: model.train(was)
 
+# %% ../nbs/08_benchmark.ipynb #2e479b8d
 def count_macs(model:nn.Module, # any module
                x:torch.Tensor, # its input
               )->float: # multiply-accumulates of one forward pass (inference mode)
@@ -80,10 +85,13 @@ def count_macs(model:nn.Module, # any module
     finally: model.train(was)
     return fc.get_total_flops() / 2
 
+# %% ../nbs/08_benchmark.ipynb #8061c80f
 def _n_params(m): return sum(p.numel() for p in m.parameters())
 
+# %% ../nbs/08_benchmark.ipynb #af5937e6
 def _stage(backbone, insert): return INSERT_POINTS[backbone][insert] if isinstance(insert, str) else int(insert)
 
+# %% ../nbs/08_benchmark.ipynb #b11ce9ff
 def module_costs(backbone:str='mobilenet_v3_large', # a backbone of `cram.models.BACKBONES`
                  inserts:tuple=('deep', 'shallow'), # insertion points ('deep', 'shallow' or stage counts)
                  modules:tuple=tuple(BENCH_MODULES), # modules to add (keys of `BENCH_MODULES`)
@@ -115,6 +123,7 @@ def _timer(device):
         t0 = time.perf_counter(); fn(); return 1e3 * (time.perf_counter() - t0)
     return timed
 
+# %% ../nbs/08_benchmark.ipynb #10743310
 def time_interleaved(fns:dict, # name -> function of no argument, the work to time
                      repeats:int=15, # timed calls of each function
                      warmup:int=2, # untimed calls of each function first
@@ -132,6 +141,7 @@ def time_interleaved(fns:dict, # name -> function of no argument, the work to ti
         for n in order: out[n].append(timed(fns[n]))
     return out
 
+# %% ../nbs/08_benchmark.ipynb #0c737a2b
 def ratio_stats(times:list, # times of one function, round by round
                 ref:list, # times of the reference, same rounds
                )->dict: # median, first and third quartile of the per-round ratios
@@ -139,6 +149,7 @@ def ratio_stats(times:list, # times of one function, round by round
     r = np.asarray(times, dtype=float) / np.asarray(ref, dtype=float)
     return dict(ratio=float(np.median(r)), ratio_q1=float(np.quantile(r, .25)), ratio_q3=float(np.quantile(r, .75)))
 
+# %% ../nbs/08_benchmark.ipynb #4721ebe4
 MODES = ('forward', 'train')  # what `module_latency` times: inference, or forward + backward
 
 def _work(model, x, mode):
@@ -153,6 +164,7 @@ def _work(model, x, mode):
             model(x).float().logsumexp(1).mean().backward()
     return run
 
+# %% ../nbs/08_benchmark.ipynb #105293bd
 def module_latency(backbone:str='mobilenet_v3_large', # a backbone of `cram.models.BACKBONES`
                    insert:str|int='deep', # insertion point
                    modules:tuple=tuple(BENCH_MODULES), # modules to compare with the backbone alone
@@ -183,7 +195,7 @@ def module_latency(backbone:str='mobilenet_v3_large', # a backbone of `cram.mode
         used = torch.get_num_threads()
     finally: torch.set_num_threads(nth)
     base = dict(kind='latency', backbone=backbone, insert=insert, stage=_stage(backbone, insert), size=size, batch=batch,
-                threads=used if device.type == 'cpu' else None, mode=mode, compiled=compile, device=_device_name(device),
+                threads=used if device.type == 'cpu' else None, mode=mode, compiled=compile, device=device_name(device),
                 repeats=repeats, base_ms=float(np.median(times['none'])), base_peak_mb=peak.get('none'))
     return [dict(base, module=n, ms=float(np.median(times[n])), peak_mb=peak.get(n), **ratio_stats(times[n], times['none']))
             for n in modules]
@@ -194,6 +206,7 @@ def _apply_three_passes(x, m, residual):
     y = m[:, None] * x
     return 0.5 * (x + y) if residual == 'mean' else (x + y if residual == 'sum' else y)
 
+# %% ../nbs/08_benchmark.ipynb #319923c7
 def elementwise_cost(shape:tuple=(32, 40, 38, 38), # `(B, C, H, W)` of the feature map (default: MobileNetV3-L, shallow, batch 32)
                      residual:str='mean', # residual of `apply_attention`
                      repeats:int=30, # timed rounds
@@ -220,7 +233,7 @@ def elementwise_cost(shape:tuple=(32, 40, 38, 38), # `(B, C, H, W)` of the featu
     with torch.inference_mode(): times = time_interleaved(fns, repeats, device=device)
     floor = times['copy of x (floor)']
     gbps = 2 * x.numel() * x.element_size() / (np.median(floor) * 1e-3) / 1e9
-    return [dict(kind='elementwise', shape=list(shape), residual=residual, device=_device_name(device), variant=n,
+    return [dict(kind='elementwise', shape=list(shape), residual=residual, device=device_name(device), variant=n,
                  ms=float(np.median(t)), copy_gbps=float(gbps), repeats=repeats, **ratio_stats(t, floor)) for n, t in times.items()]
 
 # %% ../nbs/08_benchmark.ipynb #56b59705
@@ -233,7 +246,8 @@ def train_step_ratio(backbone:str='small_cnn', # backbone of the two runs
                      device:str='cpu', # 'cpu' or 'cuda'
                     )->dict: # median ms per step of 'rect' and 'rect+eq', and the ratio
     "Cost of the equivariance loss: the training step of `cram.train` for 'rect+eq' against 'rect' (the warped batch's extra pass)."
-    from cram.train import TrainConfig, _Step, _train_epoch, _attention_kwargs
+    from cram.config import TrainConfig, attention_kwargs
+    from cram.train import TrainStep, train_epoch
     from dataclasses import replace
     size, device = size or BENCH_SIZES[backbone], torch.device(device)
     g = torch.Generator().manual_seed(0)
@@ -244,14 +258,14 @@ def train_step_ratio(backbone:str='small_cnn', # backbone of the two runs
     for method in ('rect', 'rect+eq'):
         cfg = replace(base, method=method)
         torch.manual_seed(0)
-        model = build_model(backbone, 'rect', 6, pretrained=False, insert=insert, check_finite=False, **_attention_kwargs(cfg)).to(device)
-        step, opt = _Step(model), torch.optim.Adam(model.parameters(), lr=1e-4)
+        model = build_model(backbone, 'rect', 6, pretrained=False, insert=insert, check_finite=False, **attention_kwargs(cfg)).to(device)
+        step, opt = TrainStep(model), torch.optim.Adam(model.parameters(), lr=1e-4)
         scaler, gT = torch.amp.GradScaler('cuda', enabled=False), torch.Generator().manual_seed(1)
         fns[method] = (lambda step=step, cfg=cfg, opt=opt, scaler=scaler, gT=gT:
-                       _train_epoch(step, cfg, loader, opt, scaler, device, False, False, gT, '', False))
+                       train_epoch(step, cfg, loader, opt, scaler, device, False, False, gT, '', False))
     times = time_interleaved(fns, repeats, warmup=1, device=device)
     return dict(kind='eq_step', backbone=backbone, insert=insert, stage=_stage(backbone, insert), size=size, batch=batch,
-                device=_device_name(device), repeats=repeats, threads=torch.get_num_threads() if device.type == 'cpu' else None,
+                device=device_name(device), repeats=repeats, threads=torch.get_num_threads() if device.type == 'cpu' else None,
                 rect_ms=float(np.median(times['rect'])) / n_steps, eq_ms=float(np.median(times['rect+eq'])) / n_steps,
                 **ratio_stats(times['rect+eq'], times['rect']))
 
@@ -306,12 +320,14 @@ def run_bench(out:str|Path|None='cram_bench.jsonl', # results file (JSON lines);
         rows += new
     return rows
 
+# %% ../nbs/08_benchmark.ipynb #eaeccc6b
 def _df(rows, kind):
     import pandas as pd
     d = pd.DataFrame([r for r in rows if r.get('kind') == kind])
     if not len(d): raise ValueError(f"no {kind!r} rows among the {len(rows)} rows given")
     return d
 
+# %% ../nbs/08_benchmark.ipynb #2d9a0674
 def cost_table(rows:list, # rows of `run_bench` / `module_costs`
                inserts:tuple=('deep', 'shallow'), # insertion points to show (None: all, the depth sweep included)
               ): # a `pandas.DataFrame`, one row per backbone, insertion point and module
@@ -327,6 +343,7 @@ def cost_table(rows:list, # rows of `run_bench` / `module_costs`
     d['× position-wise'] = [round(m / pw.get((b, i), float('nan')), 3) for b, i, m in zip(d.backbone, d['insert'], d.macs)]
     return d[['backbone', 'insert', 'map', 'module', '+params', '+MACs (M)', '% of backbone', '× position-wise']].reset_index(drop=True)
 
+# %% ../nbs/08_benchmark.ipynb #35a6233b
 def latency_table(rows:list, # rows of `run_bench` / `module_latency`
                   inserts:tuple=('deep', 'shallow'), # insertion points to show
                  ): # a `pandas.DataFrame`: added latency in % (median, [first, third quartile] over rounds), one column per module
@@ -340,12 +357,7 @@ def latency_table(rows:list, # rows of `run_bench` / `module_latency`
     base = d.groupby(keys)['base_ms'].last().round(1).rename('backbone ms')
     return t.join(base).reset_index()[keys + ['backbone ms'] + [m for m in d.module.unique()]]
 
-def to_markdown(df, # a `pandas.DataFrame`
-               )->str: # a Markdown table
-    "A Markdown table of `df` (without the optional `tabulate` package that `DataFrame.to_markdown` needs)."
-    from cram.train import _render
-    return _render([str(c) for c in df.columns], [['' if v is None else str(v) for v in r] for r in df.itertuples(index=False)], True)
-
+# %% ../nbs/08_benchmark.ipynb #4f2f207d
 def plot_bench(rows:list, # rows of `run_bench` with the depth sweep
                batch:int=1, mode:str='forward', # which latency rows to draw
               ): # a matplotlib figure
@@ -371,6 +383,7 @@ def plot_bench(rows:list, # rows of `run_bench` with the depth sweep
     fig.tight_layout(rect=(0, .05, 1, 1))
     return fig
 
+# %% ../nbs/08_benchmark.ipynb #df59451e
 def bench_report(rows:list, # rows of `run_bench`
                 )->str: # Markdown: the cost table, the latency table, the elementwise floor and the equivariance step
     "Every table of a benchmark run, as Markdown."
@@ -390,8 +403,10 @@ def bench_report(rows:list, # rows of `run_bench`
                       ['backbone', 'insert', 'batch', 'threads', 'rect_ms', 'eq_ms', 'ratio']])]
     return '\n\n'.join(parts)
 
+# %% ../nbs/08_benchmark.ipynb #0ab1c955
 def _insert_arg(v): return int(v) if v.strip().isdigit() else v.strip()
 
+# %% ../nbs/08_benchmark.ipynb #e0a759bc
 def bench_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     "Entry point of `cram_bench`."
     p = argparse.ArgumentParser(prog='cram_bench', formatter_class=argparse.ArgumentDefaultsHelpFormatter,

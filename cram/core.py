@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['RESIDUALS', 'HEADS', 'rect_head', 'saliency_head', 'moment_params', 'params_from_raw', 'raw_from_params',
-           'rescale_map', 'apply_attention', 'SpatialAttention', 'RectAttention', 'PositionWiseAttention',
-           'density_pool']
+           'at_least_float32', 'rescale_map', 'apply_attention', 'SpatialAttention', 'RectAttention',
+           'PositionWiseAttention', 'density_pool']
 
 # %% ../nbs/01_core.ipynb #a596bbd0
 import math
@@ -39,6 +39,7 @@ def saliency_head(in_channels:int, # channels of the feature map the module sees
     nn.init.zeros_(last.weight); nn.init.zeros_(last.bias)
     return nn.Sequential(*layers, last)
 
+# %% ../nbs/01_core.ipynb #1c416ab1
 def moment_params(scores:torch.Tensor, # `(B, H, W)` scores; a softmax over the positions turns them into a density
                   sigma_min:float=0.05, # smallest half side
                   sigma_max:float=1.0, # largest half side
@@ -67,7 +68,6 @@ def moment_params(scores:torch.Tensor, # `(B, H, W)` scores; a softmax over the 
     s2 = (3 * l2).clamp_min(sigma_min ** 2).sqrt().clamp_max(sigma_max)
     return torch.stack([mu1, mu2, s1, s2, alpha], 1), p
 
-
 # %% ../nbs/01_core.ipynb #f4bee305
 def params_from_raw(raw:torch.Tensor, # `(B, 5)` unconstrained outputs of the head
                     sigma_min:float=0.05, # smallest half side, in normalised coordinates
@@ -78,6 +78,7 @@ def params_from_raw(raw:torch.Tensor, # `(B, 5)` unconstrained outputs of the he
     sigma = sigma_min + (sigma_max - sigma_min) * torch.sigmoid(raw[:, 2:4])
     return torch.cat([mu, sigma, raw[:, 4:5]], 1)
 
+# %% ../nbs/01_core.ipynb #388fa924
 def raw_from_params(params:torch.Tensor, # `(B, 5)` valid parameters
                     sigma_min:float=0.05, # smallest half side used by `params_from_raw`
                     sigma_max:float=1.0, # largest half side used by `params_from_raw`
@@ -89,14 +90,19 @@ def raw_from_params(params:torch.Tensor, # `(B, 5)` valid parameters
 # %% ../nbs/01_core.ipynb #dfc679a7
 RESIDUALS = ('mean', 'sum', 'none')  # the residual connections `apply_attention` knows
 
-def _at_least_float32(t): return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
+def at_least_float32(t:torch.Tensor, # any tensor
+                    )->torch.Tensor: # `t` in float32 if it is float16 or bfloat16, else `t` itself
+    "Half-precision scores in float32, where a softmax or a logarithm needs the range (mixed precision)."
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
+# %% ../nbs/01_core.ipynb #6c883134
 def rescale_map(logf:torch.Tensor, # `(B, H, W)` log of an attention map
                )->torch.Tensor: # `(B, H, W)` map with mean exactly 1 over positions
     "Eq. (7), `f * HW / sum(f)`, computed stably as `HW * softmax(log f)` over the positions."
     B, H, W = logf.shape
     return (H * W) * torch.softmax(logf.reshape(B, H * W), -1).reshape(B, H, W)
 
+# %% ../nbs/01_core.ipynb #5cdd04d5
 def apply_attention(x:torch.Tensor, # `(B, C, H, W)` features
                     m:torch.Tensor, # `(B, H, W)` map to apply (already rescaled if wanted)
                     residual:str='mean', # 'mean': (x + m*x)/2; 'sum': x + m*x (Eq. 6); 'none': m*x
@@ -110,6 +116,7 @@ def apply_attention(x:torch.Tensor, # `(B, C, H, W)` features
 # %% ../nbs/01_core.ipynb #b7725fe2
 def _exporting()->bool: return bool(getattr(torch.compiler, 'is_exporting', lambda: False)())
 
+# %% ../nbs/01_core.ipynb #a1153c7b
 class SpatialAttention(nn.Module):
     "Base of the attention modules: input checks, Eq. (6)-(7), and the record of the last map. Subclasses implement `_map`."
     def __init__(self, in_channels:int, # channels C of the input feature map
@@ -145,7 +152,7 @@ class SpatialAttention(nn.Module):
         "Forward pass that also returns the parameters and the (unrescaled) map, with gradients, for losses."
         self._check(x)
         params, logf, *rest = self._map(x)
-        logf = _at_least_float32(logf)
+        logf = at_least_float32(logf)
         m = rescale_map(logf) if self.rescale else logf.exp()
         out = apply_attention(x, m, self.residual)
         fmap = logf.exp()
@@ -217,7 +224,7 @@ class RectAttention(SpatialAttention):
             z = self.head(x) * self.log_gain.exp()
             ext = z[:, 0] + z[:, 1] if z.shape[1] > 1 else None         # 'moment2': the second map reweights the centre's density
             params, density = moment_params(z[:, 0], self.sigma_min, self.sigma_max, extent=ext)
-        else: params, density = params_from_raw(_at_least_float32(self.head(x)), self.sigma_min, self.sigma_max), None
+        else: params, density = params_from_raw(at_least_float32(self.head(x)), self.sigma_min, self.sigma_max), None
         return (params, density) if with_density else params
 
     def _map(self, x):
@@ -243,7 +250,7 @@ class PositionWiseAttention(SpatialAttention):
             nn.Conv2d(hidden, hidden, 3, padding=d, dilation=d), nn.ReLU(inplace=True),
             nn.Conv2d(hidden, 1, 3, padding=d, dilation=d))
 
-    def _map(self, x): return None, F.logsigmoid(_at_least_float32(self.body(x)[:, 0]))
+    def _map(self, x): return None, F.logsigmoid(at_least_float32(self.body(x)[:, 0]))
 
 # %% ../nbs/01_core.ipynb #e1d0c0a2
 def density_pool(x:torch.Tensor, # `(B, C, H, W)` features

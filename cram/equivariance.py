@@ -10,7 +10,7 @@ __all__ = ['random_similarity', 'transform_points', 'inverse_similarity', 'compo
 import math
 import torch
 import torch.nn.functional as F
-from .window import _check_params
+from .window import check_params
 
 # %% ../nbs/02_equivariance.ipynb #7d126b34
 def _check_T(T, name='T'):
@@ -26,17 +26,20 @@ def _check_T(T, name='T'):
     if not bool((T[:, 1] > 0).all()):
         raise ValueError(f"{name}: the scales (column 1) must be positive; got a minimum of {T[:, 1].min().item():.3g}")
 
+# %% ../nbs/02_equivariance.ipynb #05827744
 def _check_images(x):
     "Raise a `ValueError` unless `x` is a 4-D tensor `(B, C, H, W)`."
     if not isinstance(x, torch.Tensor) or x.dim() != 4:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"x must be a 4-D tensor (B, C, H, W); got {shape}")
 
+# %% ../nbs/02_equivariance.ipynb #0ac74106
 def _same_batch(**ts):
     sizes = {k: v.shape[0] for k, v in ts.items()}
     if len(set(sizes.values())) > 1:
         raise ValueError("batch sizes differ: " + ", ".join(f"{k} has {b}" for k, b in sizes.items()))
 
+# %% ../nbs/02_equivariance.ipynb #e4bbc807
 def _rot(a):
     "Rotation matrices `(B, 2, 2)` acting on (row, column) vectors."
     c, s = torch.cos(a), torch.sin(a)
@@ -77,6 +80,7 @@ def transform_points(points:torch.Tensor, # `(B, N, 2)` points as (row, column),
     A = T[:, 1, None, None] * _rot(T[:, 0])
     return 0.5 + (points - 0.5) @ A.transpose(1, 2) + T[:, None, 2:]
 
+# %% ../nbs/02_equivariance.ipynb #044c73cd
 def inverse_similarity(T:torch.Tensor, # `(B, 4)` transforms
                       )->torch.Tensor: # `(B, 4)` their inverses
     "The inverse transforms: `(-angle, 1/scale, -R(-angle)·shift/scale)`."
@@ -85,6 +89,7 @@ def inverse_similarity(T:torch.Tensor, # `(B, 4)` transforms
     shift = -s[:, None] * (_rot(a) @ T[:, 2:, None])[:, :, 0]
     return torch.cat([a[:, None], s[:, None], shift], 1)
 
+# %% ../nbs/02_equivariance.ipynb #3c998bbd
 def compose_similarity(T2:torch.Tensor, # `(B, 4)` transforms applied second
                        T1:torch.Tensor, # `(B, 4)` transforms applied first
                       )->torch.Tensor: # `(B, 4)` the transforms `T2 ∘ T1`
@@ -115,7 +120,7 @@ def transform_params(params:torch.Tensor, # `(B, 5)` rectangles `(mu1, mu2, sigm
                      T:torch.Tensor, # `(B, 4)` transforms `(angle, scale, shift1, shift2)`
                     )->torch.Tensor: # `(B, 5)` the rectangles moved by `T`
     "The rectangle of `warp(image, T)`: `mu -> c + scale·R(angle)(mu - c) + shift`, `sigma -> scale·sigma`, `alpha -> alpha + angle`."
-    _check_params(params); _check_T(T); _same_batch(params=params, T=T)
+    check_params(params); _check_T(T); _same_batch(params=params, T=T)
     T = T.to(device=params.device, dtype=params.dtype)
     mu = transform_points(params[:, None, :2], T)[:, 0]
     return torch.cat([mu, T[:, 1:2] * params[:, 2:4], params[:, 4:5] + T[:, 0:1]], 1)
@@ -125,6 +130,7 @@ def _wrap(a, period):
     "Wrap angles to `[-period/2, period/2)`; gradient 1 almost everywhere."
     return torch.remainder(a + period / 2, period) - period / 2
 
+# %% ../nbs/02_equivariance.ipynb #a546a482
 def equivariance_loss(params_of_warped:torch.Tensor, # `(B, 5)` prediction on the warped images, `(mu, sigma, alpha)~`
                       params_of_original:torch.Tensor, # `(B, 5)` prediction on the original images
                       T:torch.Tensor, # `(B, 4)` the transforms that made the warped images
@@ -132,7 +138,7 @@ def equivariance_loss(params_of_warped:torch.Tensor, # `(B, 5)` prediction on th
                       reduction:str='mean', # 'mean' or 'sum' over the batch, or 'none' for `(B,)`
                      )->torch.Tensor: # scalar (or `(B,)`)
     "Squared discrepancy between the prediction on `warp(x, T)` and `transform_params(prediction on x, T)` (Sec. 4.4)."
-    _check_params(params_of_warped, 'params_of_warped'); _check_params(params_of_original, 'params_of_original'); _check_T(T)
+    check_params(params_of_warped, 'params_of_warped'); check_params(params_of_original, 'params_of_original'); _check_T(T)
     _same_batch(params_of_warped=params_of_warped, params_of_original=params_of_original, T=T)
     if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
     pred, target = params_of_warped, transform_params(params_of_original, T).to(params_of_warped.dtype)

@@ -10,7 +10,10 @@ __all__ = ['PAPER_TABLE1', 'PAPER_RATIOS', 'CLAIMS', 'report_frame', 'accuracy_t
 # %% ../nbs/07_experiments.ipynb #7039425f
 import json, math, argparse
 from pathlib import Path
-from .train import load_results, PAPER_SWEEP, run_localising, mean_sd, _pm as pm
+from .store import load_results
+from .sweep import PAPER_SWEEP
+from .demo import run_localising
+from .metrics import mean_sd, pm
 
 # %% ../nbs/07_experiments.ipynb #fcce1fac
 PAPER_TABLE1 = {  # Table 1 of the paper: validation accuracy (%) on Oxford-IIIT Pet, mean and sd over 5 splits, per train:valid ratio
@@ -34,12 +37,14 @@ def _label(r):
     m, cfg = r.get('method'), r.get('config', {})
     return m + (' [appg]' if m in ('rect', 'rect+eq') and cfg.get('head') == 'appg' else '')
 
+# %% ../nbs/07_experiments.ipynb #a346111a
 def _setting(r):
     "Column of a results row: the train:valid ratio for Oxford-IIIT Pet ('6:4'), the training-set size for built-in synthetic data."
     cfg = r.get('config', {})
     if r.get('dataset', cfg.get('dataset')) == 'pet': return f"{round(10 * cfg['ratio'])}:{round(10 - 10 * cfg['ratio'])}"
     return f"n={cfg.get('n_train')}"
 
+# %% ../nbs/07_experiments.ipynb #f49310ce
 def report_frame(rows:list, # results rows (`load_results`), from one or several files
                 ): # `pandas.DataFrame`, one row per finished run (duplicates by run id dropped, the last kept)
     "The runs of a results file as a table: backbone, method, setting (ratio or training-set size), split, seed, accuracy, localisation."
@@ -67,16 +72,20 @@ def report_frame(rows:list, # results rows (`load_results`), from one or several
 
 # %% ../nbs/07_experiments.ipynb #772d502f
 def _setting_key(s): return float(s[2:]) if s.startswith('n=') else float(s.split(':')[0])
+
+# %% ../nbs/07_experiments.ipynb #18fdb843
 _METHOD_ORDER = ('none', 'position-wise', 'rect [appg]', 'rect-appg', 'rect', 'rect+eq [appg]', 'rect+eq')
 def _method_key(m):
     base = m.split(' (')[0]
     return (_METHOD_ORDER.index(base) if base in _METHOD_ORDER else len(_METHOD_ORDER), m)
 
+# %% ../nbs/07_experiments.ipynb #956e909a
 def _pm(v, n=True, nd=2):
     "'mean ± sd' of the values `v` with `nd` decimals, and '(count)' when `n`."
     m, sd, k = mean_sd(v)
     return pm(m, sd, f'{{:.{nd}f}}') + (f" ({k})" if n and m is not None else '')
 
+# %% ../nbs/07_experiments.ipynb #b28f471c
 def accuracy_table(rows:list, # results rows
                   ): # `pandas.DataFrame`: rows backbone × method, columns the settings, cells "mean ± sd (n)" of accuracy in %
     "The layout of the paper's Table 1: validation accuracy (%), mean ± sample sd over splits and seeds, and the number of runs."
@@ -89,6 +98,7 @@ def accuracy_table(rows:list, # results rows
         out.append({'backbone': bb, 'method': m, **{s: _pm(g[g.setting == s].acc.tolist()) for s in settings}})
     return pd.DataFrame(out)
 
+# %% ../nbs/07_experiments.ipynb #abda32c1
 def missing_runs(rows:list, # results rows
                  expected:str|None=None, # 'paper': the 120 runs of `cram_train --paper`; None: the full grid of what the rows contain
                 )->list: # `(backbone, method, setting, runs found, runs expected)` for every incomplete cell
@@ -107,6 +117,7 @@ def missing_runs(rows:list, # results rows
     have = d.groupby(['backbone', 'method', 'setting']).size().to_dict() if len(d) else {}
     return [(bb, m, s, int(have.get((bb, m, s), 0)), want) for bb, m, s in grid if have.get((bb, m, s), 0) < want]
 
+# %% ../nbs/07_experiments.ipynb #57f9ec2d
 def paired_comparison(rows:list, # results rows
                       a:str, b:str, # the methods compared: is `a` better than `b`?
                       by:tuple=('backbone', 'setting'), # one comparison per value of these columns ('backbone' alone: pooled over settings)
@@ -137,11 +148,13 @@ def paired_comparison(rows:list, # results rows
         out.append(row)
     return pd.DataFrame(out)
 
+# %% ../nbs/07_experiments.ipynb #b898b1dd
 def verdict(diff:float, lo:float, hi:float, pairs:int)->str:
     "'holds' (interval above 0), 'fails' (interval below 0), 'within noise' (interval contains 0), or 'not measurable' (fewer than 2 pairs)."
     if pairs < 2 or lo != lo: return 'not measurable'
     return 'holds' if lo > 0 else ('fails' if hi < 0 else 'within noise')
 
+# %% ../nbs/07_experiments.ipynb #0c241d67
 def claims_table(rows:list, # results rows
                  claims:tuple=CLAIMS, # `(a, b, text)`: "a beats b"
                  by:tuple=('backbone',), # grouping of each comparison (default: pooled over settings, per backbone)
@@ -161,6 +174,7 @@ def claims_table(rows:list, # results rows
     t['splits where it holds'] = [f'{w}/{n}' for w, n in zip(t.wins, t.pairs)]
     return t
 
+# %% ../nbs/07_experiments.ipynb #b56207c5
 def localisation_table(rows:list, # results rows
                       ): # `pandas.DataFrame`: per backbone, method and setting, IoU and pointing (mean ± sd) and localising runs
     "The localisation columns: IoU with the ground truth, pointing, and how many runs localise, where the data have masks."
@@ -196,13 +210,14 @@ def plot_report(rows:list, # results rows
     fig.tight_layout()
     return fig
 
+# %% ../nbs/07_experiments.ipynb #4919cd73
 def report(rows:list, # results rows (e.g. `load_results` of one or several files)
            expected:str|None=None, # 'paper': say which of the paper's 120 runs are missing
            paper:bool=False, # add the paper's own Table 1 beside ours
           )->str: # Markdown: the accuracy table, what is missing, the claims with their verdicts, the localisation columns
     "Everything `cram_report` prints for a set of results rows."
     import pandas as pd
-    from cram.bench import to_markdown
+    from cram.metrics import to_markdown
     parts = ['### Validation accuracy (%), mean ± sd (runs)', to_markdown(accuracy_table(rows))]
     if paper:
         t = pd.DataFrame([{'backbone': bb, 'method': m, **{f"{round(10 * r)}:{round(10 - 10 * r)}": f'{v:.2f} ± {sd:.2f}'
@@ -221,6 +236,7 @@ def report(rows:list, # results rows (e.g. `load_results` of one or several file
     if len(loc): parts += ['### Localisation against the ground truth', to_markdown(loc)]
     return '\n\n'.join(parts)
 
+# %% ../nbs/07_experiments.ipynb #8689d71a
 def report_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     "Entry point of `cram_report`."
     p = argparse.ArgumentParser(prog='cram_report', formatter_class=argparse.ArgumentDefaultsHelpFormatter,

@@ -25,6 +25,7 @@ def _frozen_bn_stats(module):
     finally:
         for m, (mom, n) in zip(bns, saved): m.momentum = mom; m.num_batches_tracked.copy_(n)
 
+# %% ../nbs/05_models.ipynb #364e2ce5
 class CramNet(nn.Module):
     "A CNN cut at the insertion point: `head(rest(attention(stem(x))))`, with access to the attention's parameters and maps."
     def __init__(self, stem:nn.Module, # backbone up to the insertion point
@@ -85,12 +86,14 @@ _TV_WEIGHTS = {'mobilenet_v3_large': 'MobileNet_V3_Large_Weights', 'efficientnet
 class MissingWeightsWarning(UserWarning):
     "ImageNet weights were asked for but could not be loaded; the network is randomly initialised."
 
+# %% ../nbs/05_models.ipynb #e218e5e4
 def weights_path(backbone:str, # 'mobilenet_v3_large' or 'efficientnet_b0'
                 )->Path: # where torchvision looks for the ImageNet weights (`torch.hub.get_dir()/checkpoints/...`)
     "The cache file of the default ImageNet weights of a torchvision backbone."
     w = getattr(torchvision.models, _TV_WEIGHTS[backbone]).DEFAULT
     return Path(torch.hub.get_dir()) / 'checkpoints' / os.path.basename(w.url)
 
+# %% ../nbs/05_models.ipynb #140793a9
 def load_backbone(backbone:str, # 'mobilenet_v3_large' or 'efficientnet_b0'
                   pretrained:bool=True, # load the ImageNet weights when they can be had
                   download:bool|None=None, # may torchvision download them? None: only if `CRAM_DOWNLOAD_WEIGHTS=1`
@@ -132,12 +135,14 @@ def small_cnn_stages(widths:tuple=(16, 32, 64, 128), # output channels of the st
         stages.append(nn.Sequential(*layers))
     return nn.Sequential(*stages)
 
+# %% ../nbs/05_models.ipynb #28b4c904
 def _split(features, insert, points):
     if isinstance(insert, str) and insert not in points: raise ValueError(f"insert must be 'deep', 'shallow' or an int; got {insert!r}")
     k = points[insert] if isinstance(insert, str) else insert
     if not isinstance(k, int) or not 1 <= k <= len(features): raise ValueError(f"insert must be in 1..{len(features)}; got {insert!r}")
     return features[:k], (features[k:] if k < len(features) else nn.Identity())
 
+# %% ../nbs/05_models.ipynb #49af3e2e
 @torch.no_grad()
 def _out_channels(module, size=64):
     was = module.training; module.eval()

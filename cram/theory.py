@@ -23,6 +23,7 @@ def _as_pm1(m, name):
                          "use binarize() for soft maps in [0, 1] and {0, 1} masks")
     return m if m.dtype in (torch.float32, torch.float64) else m.float()    # half types too: counts above 2048 are inexact
 
+# %% ../nbs/03_theory.ipynb #6794e95f
 def _pair(a, b):
     "Validate two maps, check their spatial sizes match and their batch dimensions broadcast; promote to one dtype."
     a, b = _as_pm1(a, 'a'), _as_pm1(b, 'b')
@@ -33,6 +34,7 @@ def _pair(a, b):
     dt = torch.promote_types(a.dtype, b.dtype)
     return a.to(dt), b.to(dt)
 
+# %% ../nbs/03_theory.ipynb #8e777512
 def _psi(u, v):
     "Eq. (11) for any real maps, no checks; half-precision products are averaged in float32."
     uv = u * v
@@ -49,6 +51,7 @@ def binarize(m:torch.Tensor, # soft map in [0, 1], a {0, 1} mask, a bool mask or
     one = torch.ones((), dtype=m.dtype if m.is_floating_point() else torch.float32, device=m.device)
     return torch.where(m >= threshold, one, -one)
 
+# %% ../nbs/03_theory.ipynb #a66597ac
 def catching_rate(a:torch.Tensor, # {-1, +1} (or bool) maps, shape (..., H, W)
                   b:torch.Tensor, # maps of the same H, W; batch dimensions broadcast with `a`
                  )->torch.Tensor: # Ψ in [-1, 1], shape = broadcast batch shape
@@ -56,6 +59,7 @@ def catching_rate(a:torch.Tensor, # {-1, +1} (or bool) maps, shape (..., H, W)
     a, b = _pair(a, b)
     return _psi(a, b)
 
+# %% ../nbs/03_theory.ipynb #c7ce6d1d
 def missing_rate(a:torch.Tensor, # {-1, +1} (or bool) maps, shape (..., H, W)
                  b:torch.Tensor, # maps of the same H, W; batch dimensions broadcast with `a`
                 )->torch.Tensor: # Φ in [0, 1]: the fraction of pixels where `a` and `b` disagree
@@ -74,6 +78,7 @@ def fitting_rate(a1:torch.Tensor, # {-1, +1} (or bool) maps, shape (..., H, W)
     den = (1 - u * v).mean((-2, -1))                       # 2Φ(u, v) = 1 - Ψ(u, v) = mean(1 - uv) = |S ∪ Ŝ| / HW
     return torch.where(den > 0, num / torch.where(den > 0, den, torch.ones_like(den)), torch.ones_like(num))
 
+# %% ../nbs/03_theory.ipynb #508de6e0
 def iou(a:torch.Tensor, # {-1, +1} (or bool) maps, shape (..., H, W)
         b:torch.Tensor, # maps of the same H, W; batch dimensions broadcast with `a`
        )->torch.Tensor: # |S ∩ Ŝ| / |S ∪ Ŝ| of the supports {= +1}; 1 where both are empty (convention)
@@ -96,6 +101,7 @@ def rect_mask(params:torch.Tensor, # `(B, 5)` rectangle parameters `(mu1, mu2, s
     one = torch.ones((), dtype=params.dtype, device=params.device)
     return torch.where(inside, one, -one)
 
+# %% ../nbs/03_theory.ipynb #feee7dc3
 def box_masks(H:int, # number of rows of the grid
               W:int, # number of columns of the grid
              )->torch.Tensor: # `(H(H+1)/2 · W(W+1)/2, H, W)` float32 maps in {-1, +1}
@@ -125,6 +131,7 @@ def _hamming_extremes(A, B, chunk=4096):
         dmin = torch.minimum(dmin, d.min(0).values)
     return dmax, dmin, amax
 
+# %% ../nbs/03_theory.ipynb #3024eed7
 def relevance_level(A:torch.Tensor, # `(M, H, W)` the output maps the attention may produce, {-1, +1}
                     A_in:torch.Tensor, # `(N, H, W)` the possible ground-truth maps, {-1, +1}
                     return_pair:bool=False, # also return the indices (i, j) of a worst pair A[i], A_in[j]
