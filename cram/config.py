@@ -47,6 +47,8 @@ class TrainConfig:
     sigma_max:float = 1. # rectangle: largest half side, a prior on the objects' size (1: no cap; see `01_core`)
     rescale:bool = True # rectangle: rescale its map to mean 1 (Eq. 7, the paper); False keeps the window in [0, 1] (`DEMO`'s choice)
     evidence:float = 0. # weight β of the evidence loss (`01_core`; not in the paper): a linear classifier on the features pooled by the moment head's density; 0: off
+    extent:float = 0. # weight γ of the evidence left outside the rectangle (`01_core`; not in the paper; needs `evidence` > 0): what sets its size
+    area:float = 0. # price δ on the rectangle's area 4 σ1 σ2 (`01_core`; not in the paper), against which `extent` grows it
     hidden:int = 512 # width of the classifier's hidden layer (App. G)
     pretrained:bool = True # start the torchvision backbones from ImageNet weights (App. G) when they are cached
     size:int = 300 # image side in pixels (the paper resizes to 300×300)
@@ -75,6 +77,10 @@ class TrainConfig:
                 raise ValueError(f"{f.name} must be a finite number; got {v!r}")
         if not (self.lr > 0 and self.lam >= 0 and self.s > 0): raise ValueError(f"need lr > 0, lam >= 0, s > 0; got {self.lr}, {self.lam}, {self.s}")
         if not self.evidence >= 0: raise ValueError(f"evidence must be >= 0; got {self.evidence}")
+        if not (self.extent >= 0 and self.area >= 0): raise ValueError(f"extent and area must be >= 0; got {self.extent}, {self.area}")
+        if (self.extent or self.area) and not self.evidence > 0:
+            raise ValueError(f"extent and area need the evidence loss (evidence > 0): the outside term reads its classifier; "
+                             f"got evidence={self.evidence}")
         if not (self.max_angle >= 0 and self.max_shift >= 0): raise ValueError(f"need max_angle >= 0 and max_shift >= 0; got {self.max_angle}, {self.max_shift}")
         if not (self.split >= 0 and self.seed >= 0): raise ValueError(f"split and seed must be >= 0; got {self.split}, {self.seed}")
         if not .05 < self.sigma_max <= 1: raise ValueError(f"sigma_max must be in (0.05, 1]; got {self.sigma_max}")
@@ -110,6 +116,8 @@ class TrainConfig:
         if self.backbone == 'small_cnn': d['pretrained'] = False            # it has no ImageNet weights
         if self.rescale: del d['rescale']          # Eq. 7, as every run before the field existed: their ids stay valid
         if not self.uses_evidence: del d['evidence']   # likewise: runs without the evidence loss keep their ids
+        for k in ('extent', 'area'):                    # ... and runs without the extent's terms
+            if not (self.uses_evidence and getattr(self, k)): del d[k]
         return d
 
     @property

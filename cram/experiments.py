@@ -12,7 +12,7 @@ import json, math, argparse
 from pathlib import Path
 from .store import load_results
 from .sweep import PAPER_SWEEP
-from .demo import run_localising
+from .demo import run_localising, row_value
 from .metrics import mean_sd, pm
 
 # %% ../nbs/07_experiments.ipynb #fcce1fac
@@ -66,8 +66,11 @@ def report_frame(rows:list, # results rows (`load_results`), from one or several
         label = _label(r) + (' (' + ', '.join(f'{k}={cfg.get(k)}' for k in extra) + ')' if extra else '')
         recs.append(dict(backbone=r.get('backbone', cfg.get('backbone')), method=label, setting=_setting(r),
                          split=cfg.get('split', r.get('split')), seed=cfg.get('seed', r.get('seed')), acc=100 * r['final_val_acc'],
-                         iou=loc.get('iou'), pointing=loc.get('pointing'), localising=run_localising(r), run_id=r['run_id']))
-    cols = ['backbone', 'method', 'setting', 'split', 'seed', 'acc', 'iou', 'pointing', 'localising', 'run_id']
+                         iou=loc.get('iou'), pointing=loc.get('pointing'), localising=run_localising(r),
+                         gt_known=row_value(r, 'boxes.rect.gt_known_loc'), boxacc_v2=row_value(r, 'boxes.rect.boxacc_v2'),
+                         gradcam_v2=row_value(r, 'boxes.gradcam.maxboxacc_v2'), run_id=r['run_id']))
+    cols = ['backbone', 'method', 'setting', 'split', 'seed', 'acc', 'iou', 'pointing', 'localising', 'gt_known', 'boxacc_v2',
+            'gradcam_v2', 'run_id']
     return pd.DataFrame(recs, columns=cols)
 
 # %% ../nbs/07_experiments.ipynb #772d502f
@@ -177,14 +180,16 @@ def claims_table(rows:list, # results rows
 # %% ../nbs/07_experiments.ipynb #b56207c5
 def localisation_table(rows:list, # results rows
                       ): # `pandas.DataFrame`: per backbone, method and setting, IoU and pointing (mean ± sd) and localising runs
-    "The localisation columns: IoU with the ground truth, pointing, and how many runs localise, where the data have masks."
+    "The localisation columns where the data have masks: IoU, pointing, how many runs localise, and the WSOL boxes (`box_evaluation`): the rectangle's GT-known Loc and BoxAccV2, Grad-CAM's MaxBoxAccV2."
     import pandas as pd
     d = report_frame(rows)
     d = d[d.iou.notna()]
     out = []
     for (bb, m, s), g in sorted(d.groupby(['backbone', 'method', 'setting']), key=lambda kv: (kv[0][0], _method_key(kv[0][1]), _setting_key(kv[0][2]))):
         out.append(dict(backbone=bb, method=m, setting=s, IoU=_pm(g.iou.tolist(), False, 3), pointing=_pm(g.pointing.tolist(), False, 3),
-                        localising=f"{int((g.localising == True).sum())}/{len(g)}"))
+                        localising=f"{int((g.localising == True).sum())}/{len(g)}",
+                        **{'GT-known Loc': _pm(g.gt_known.dropna().tolist(), False, 3), 'BoxAccV2': _pm(g.boxacc_v2.dropna().tolist(), False, 3),
+                           'Grad-CAM MaxBoxAccV2': _pm(g.gradcam_v2.dropna().tolist(), False, 3)}))
     return pd.DataFrame(out)
 
 # %% ../nbs/07_experiments.ipynb #21b99dc8

@@ -33,15 +33,18 @@ class CramNet(nn.Module):
                  rest:nn.Module, # the rest of the backbone (`nn.Identity()` when the module goes last)
                  head:nn.Module, # pooling and classifier, features to logits
                  backbone:str='', insert:str|int='', # names, recorded for `repr` and results files
-                 evidence:nn.Module|None=None, # classifier of the features pooled by the head's density (the evidence loss of `01_core`), or None
                 ):
         super().__init__()
         self.stem, self.rest, self.head = stem, rest, head
         self.register_module('attention', attention)
-        self.register_module('evidence', evidence)
         self.backbone, self.insert = backbone, insert
 
     def extra_repr(self): return f"backbone={self.backbone!r}, insert={self.insert!r}"
+
+    @property
+    def evidence(self)->nn.Module|None:
+        "The attention's evidence classifier (`RectAttention.evidence`), or None."
+        return getattr(self.attention, 'evidence', None)
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
         "Logits `(B, n_classes)` for images `x` `(B, 3, H, W)`."
@@ -189,4 +192,5 @@ def build_model(backbone:str='mobilenet_v3_large', # 'mobilenet_v3_large', 'effi
     F_in = pre[0].out_features if pre and isinstance(pre[0], nn.Linear) else _out_channels(nn.Sequential(stem, rest))
     head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), *pre, nn.Linear(F_in, hidden), nn.ReLU(inplace=True),
                          nn.Dropout(dropout), nn.Linear(hidden, n_classes))
-    return CramNet(stem, att, rest, head, backbone=backbone, insert=insert, evidence=nn.Linear(C, n_classes) if evidence else None)
+    if evidence: att.add_evidence(n_classes)          # made after the classifier: the same random draws as before the module held it
+    return CramNet(stem, att, rest, head, backbone=backbone, insert=insert)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['LOSS_LIMIT', 'CKPT_KEYS', 'TrainStep', 'seed_everything', 'dist_env', 'setup_device', 'device_name', 'Diverged',
-           'train_epoch', 'evaluate', 'train_run']
+           'train_epoch', 'evaluate', 'gradcam_layer', 'box_evaluation', 'train_run']
 
 # %% ../nbs/06d_train.ipynb #72be0f72
 import os, time, math, random, hashlib, contextlib, warnings, datetime, platform
@@ -20,16 +20,17 @@ from tqdm import tqdm
 from .equivariance import equivariance_loss, random_similarity, warp
 from .models import MissingWeightsWarning, build_model
 from .config import TrainConfig, attention_kwargs, check_dataset, make_datasets, run_identity, unpack_batch
-from .metrics import localisation_metrics, localising, predicted_centres, predicted_window, reference_metrics, trivial_references
+from .metrics import mask_box, box_iou, rect_box, box_accuracy, top1_loc, MaxBoxAccumulator, centred_box_baseline, grad_cam, localisation_metrics, localising, predicted_centres, predicted_window, reference_metrics, trivial_references
 from .store import CorruptFile, append_result, atomic_save, check_writable, checked_load, clean_orphans, find_result, run_lock
 
 # %% ../nbs/06d_train.ipynb #8bfa5b77
 class TrainStep(nn.Module):
-    "One training forward: logits and params of the batch, params of the warped batch (stem and attention head only), evidence logits."
+    "One training forward: logits and params of the batch, params of the warped batch (stem and attention head only), and the attention's auxiliary terms (`RectAttention.aux_losses`, None without its evidence classifier)."
     def __init__(self, model): super().__init__(); self.model = model
-    def forward(self, x, xw=None):
-        logits, params, _, *ev = self.model.forward_with_attention(x, evidence=self.model.evidence is not None)
-        return logits, params, (None if xw is None else self.model.attention_params(xw)), (ev[0] if ev else None)
+    def forward(self, x, xw=None, y=None):
+        logits, params, _ = self.model.forward_with_attention(x)
+        aux = self.model.attention.aux_losses(y) if self.model.evidence is not None and y is not None else None
+        return logits, params, (None if xw is None else self.model.attention_params(xw)), aux
 
 # %% ../nbs/06d_train.ipynb #c642855a
 def _derived_seed(*parts)->int:
@@ -95,7 +96,7 @@ def train_epoch(step:TrainStep, # the model's training forward
                )->dict: # means over the images: losses, accuracy, evidence loss, non-finite steps
     "One epoch of training; raises `Diverged` when the loss leaves the finite range."
     step.train()
-    tot = torch.zeros(6, dtype=torch.float64, device=device)   # sums over images: loss, ce, eq, correct, evidence; and images
+    tot = torch.zeros(8, dtype=torch.float64, device=device)   # sums over images: loss, ce, eq, correct, evidence, outside, area; images
     skipped, ws = 0, (dist.get_world_size() if dist.is_initialized() else 1)
     bad_amp = torch.zeros((), dtype=torch.long, device=device)   # non-finite losses under AMP, counted without a sync
     worst = torch.zeros((), device=device)                        # the largest finite loss under AMP
@@ -118,11 +119,12 @@ def train_epoch(step:TrainStep, # the model's training forward
             xw = warp(x, T)
             if channels_last: xw = xw.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-            logits, params, pw, ev = step(x, xw)
+            logits, params, pw, aux = step(x, xw, y)
         ce = F.cross_entropy(logits.float(), y)
         eq = equivariance_loss(pw.float(), params.float(), T) if T is not None else torch.zeros((), device=device)
-        evl = F.cross_entropy(ev.float(), y) if ev is not None else torch.zeros((), device=device)
-        loss = ce + cfg.lam * eq + cfg.evidence * evl
+        zero = torch.zeros((), device=device)
+        evl, outl, areal = (aux['evidence'], aux['outside'], aux['area']) if aux is not None else (zero, zero, zero)
+        loss = ce + cfg.lam * eq + cfg.evidence * evl + cfg.extent * outl + cfg.area * areal
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         if amp:
@@ -142,9 +144,9 @@ def train_epoch(step:TrainStep, # the model's training forward
         scaler.update()
         B = x.shape[0]
         tot += torch.stack([loss.detach() * B, ce.detach() * B, eq.detach() * B, (logits.argmax(1) == y).sum(), evl.detach() * B,
-                            torch.tensor(B, device=device)]).double()
+                            outl.detach() * B, areal.detach() * B, torch.tensor(B, device=device)]).double()
         if progress and k % 10 == 0:
-            t = tot.tolist(); bar.set_postfix(loss=f'{t[0] / t[5]:.3f}', acc=f'{t[3] / t[5]:.3f}', refresh=False)
+            t = tot.tolist(); bar.set_postfix(loss=f'{t[0] / t[7]:.3f}', acc=f'{t[3] / t[7]:.3f}', refresh=False)
     bar.close()
     if amp:
         skipped = int(bad_amp)
@@ -152,9 +154,9 @@ def train_epoch(step:TrainStep, # the model's training forward
     if n_steps and skipped >= n_steps: raise diverged(n_steps - 1, float('nan'), 'every step of the epoch was skipped')
     if not _weights_finite(step): raise diverged(n_steps - 1, float('nan'), 'the weights are no longer finite')
     if ws > 1: dist.all_reduce(tot)
-    t = tot.tolist(); n = max(t[5], 1)
+    t = tot.tolist(); n = max(t[7], 1)
     return {'train_loss': t[0] / n, 'train_ce': t[1] / n, 'train_eq': t[2] / n, 'train_acc': t[3] / n, 'train_evidence': t[4] / n,
-            'nonfinite_steps': skipped}
+            **({'train_outside': t[5] / n, 'train_area': t[6] / n} if cfg.extent or cfg.area else {}), 'nonfinite_steps': skipped}
 
 # %% ../nbs/06d_train.ipynb #21619e30
 @torch.no_grad()
@@ -193,6 +195,45 @@ def evaluate(model:nn.Module, # a `CramNet`
         out['val_spread'] = torch.cat(centres).std(0, correction=0).mean().item()   # std across images, mean of the 2 axes
         if sigmas: out['val_sigma'] = torch.cat(sigmas).mean().item()
     if references: out['references'] = {**{k: v / n_ref for k, v in refs.items()}, 's': float(s)} if n_ref else {}
+    return out
+
+# %% ../nbs/06d_train.ipynb #ceaa9c28
+def gradcam_layer(model:nn.Module, # a `CramNet`
+                 )->nn.Module: # the module whose output Grad-CAM reads
+    "The last stage of a `CramNet`: the rest of the backbone, or the backbone before the attention when nothing follows it."
+    return model.stem if isinstance(model.rest, nn.Identity) else model.rest
+
+def box_evaluation(model:nn.Module, # a `CramNet`
+                   loader:DataLoader, # validation batches `(image, label, ..., mask)`
+                   device:torch.device|str='cpu',
+                   thresholds=None, # score thresholds τ of the map-to-box protocol (None: `TAUS`)
+                   progress:bool=False,
+                  )->dict: # {} without masks; else 'rect' (the rectangle's own box), 'gradcam', 'map' (position-wise), 'centred'
+    "WSOL box scores on a validation set: the rectangle's box (no threshold), Grad-CAM at the last stage (best τ per δ), a centred box."
+    model.eval(); device = torch.device(device)
+    gc, pw = MaxBoxAccumulator(thresholds), MaxBoxAccumulator(thresholds)
+    ious, correct, gts, bound = [], [], [], []
+    for batch in tqdm(loader, desc='boxes', disable=not progress, leave=False, mininterval=2.):
+        x, y, mask = unpack_batch(batch)
+        if mask is None: return {}
+        x, y = x.to(device).float(), y.to(device)
+        H, W = x.shape[-2:]; gt = mask_box(mask.cpu())
+        gc.update(grad_cam(model, x, gradcam_layer(model), y).cpu(), gt, (H, W))    # the class's map (GT-known, as Choe et al.)
+        with torch.no_grad(): logits, params, fmap = model.forward_with_attention(x)
+        correct.append((logits.argmax(1) == y).cpu()); gts.append(gt)
+        if params is not None:
+            p = params.float().cpu(); att = model.attention
+            ious.append(box_iou(rect_box(p, H, W), gt))
+            sig = p[:, 2:4]
+            bound.append(((sig >= att.sigma_max * .95) | (sig <= att.sigma_min * 1.05)).any(1))    # within 5% of the cap or the floor
+        elif fmap is not None: pw.update(fmap.float().cpu(), gt, (H, W))
+    if not gts: return {}
+    out = {'gradcam': gc.result(), 'centred': centred_box_baseline(torch.cat(gts), H, W)}
+    if ious:
+        iou = torch.cat(ious)
+        out['rect'] = {**box_accuracy(iou), 'top1_loc': top1_loc(iou, torch.cat(correct)), 'mean_iou': iou.mean().item(),
+                       'sigma_at_bound': torch.cat(bound).float().mean().item()}
+    elif pw.n: out['map'] = pw.result()
     return out
 
 # %% ../nbs/06d_train.ipynb #b3150760
@@ -306,6 +347,7 @@ def train_run(cfg:TrainConfig, # what to train
             accs = [h.get('val_acc', float('nan')) for h in history]
             best = int(np.nanargmax(accs)) if main else 0
             if refs is None and main: refs = trivial_references(valid_ds, cfg.s, 2 * per_proc)   # resumed after its last epoch
+            boxes = box_evaluation(model, valid_dl, device, progress=progress and main) if main else {}
             loc = {k[4:]: v for k, v in history[-1].items() if k.startswith('val_') and k not in ('val_acc', 'val_loss')}
             row = {'run_id': rid, 'config': asdict(cfg), 'dataset': cfg.dataset if builtin else 'custom',
                    'dataset_name': cfg.dataset if builtin else dataset_name, 'dataset_fingerprint': fingerprint, 'backbone': cfg.backbone,
@@ -313,7 +355,7 @@ def train_run(cfg:TrainConfig, # what to train
                    'ratio': cfg.ratio, 'split': cfg.split, 'seed': cfg.seed, 'n_train': len(train_ds),
                    'n_valid': len(valid_ds), 'n_classes': n_classes, 'history': history,
                    'final_val_acc': accs[-1], 'best_val_acc': accs[best], 'best_epoch': best + 1,
-                   'localisation': loc, 'localising': localising(loc.get('spread'), loc.get('area')), 'references': refs or {},
+                   'localisation': loc, 'localising': localising(loc.get('spread'), loc.get('area')), 'references': refs or {}, 'boxes': boxes,
                    'wall_time_s': round(elapsed, 2), 'resumes': resumes, 'workers': workers, 'device': device_name(device), 'world_size': ws,
                    'amp': amp, 'channels_last': channels_last, 'imagenet_weights': weights_loaded,
                    'torch': torch.__version__, 'finished': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
