@@ -14,7 +14,7 @@ import functools
 import numpy as np
 import torch
 from .core import HEADS
-from .models import BACKBONES
+from .models import BACKBONES, INSERT_POINTS
 from .synthetic import SYNTHETIC_VARIANTS, synthetic_splits
 from .pet import pet_datasets
 
@@ -27,7 +27,7 @@ SCHEDULES = ('constant', 'cosine')     # learning-rate schedules of `lr_at`
 
 @dataclass(frozen=True)
 class TrainConfig:
-    "Everything that defines a training run and its id. The defaults are the paper's setting (Sec. 6, App. G), except `head`."
+    "Everything that defines a training run and its id. The training defaults are the paper's (Sec. 6, App. G); the module's are the package's (the index's table), and `PAPER_SWEEP` holds the paper's."
     backbone:str = 'mobilenet_v3_large' # 'mobilenet_v3_large', 'efficientnet_b0' or 'small_cnn'
     method:str = 'rect+eq' # 'none', 'position-wise', 'rect' (λ = 0), 'rect+eq' (λ = `lam`) or 'rect-appg' (λ = 0, App. G head)
     dataset:str = 'pet' # 'pet' (Oxford-IIIT Pet under `data_root`) or 'synthetic' (generated on the fly, no files)
@@ -40,15 +40,15 @@ class TrainConfig:
     schedule:str = 'constant' # learning rate over the run: 'constant' (App. G) or 'cosine' (from `lr` down to 0, step by step)
     lam:float = 0.1 # weight λ of the equivariance loss, used by 'rect+eq' (Sec. 6)
     s:float = 6. # sharpness of the rectangle's edges (Sec. 6)
-    insert:str = 'deep' # insertion point: 'deep' (App. G) or 'shallow' (Sec. 6.3)
+    insert:str = 'auto' # insertion point: 'auto' (App. G's 'deep', but 'shallow' for the small CNN), 'deep' (App. G) or 'shallow' (Sec. 6.3)
     residual:str = 'mean' # residual of the attention module: 'mean', 'sum' (Eq. 6) or 'none'
-    head:str = 'moment' # parameter head of the rectangle: 'moment' (position-aware), 'moment2' (its two-map form) or 'appg' (App. G); method 'rect-appg' forces 'appg'
+    head:str = 'moment2' # parameter head of the rectangle: 'moment' (position-aware), 'moment2' (its two-map form) or 'appg' (App. G); method 'rect-appg' forces 'appg'
     head_width:int = 16 # moment heads: channels after their 1×1 reduction (see `01_core`; chosen in `08_benchmark`)
     sigma_max:float = 1. # rectangle: largest half side, a prior on the objects' size (1: no cap; see `01_core`)
-    rescale:bool = True # rectangle: rescale its map to mean 1 (Eq. 7, the paper); False keeps the window in [0, 1] (`DEMO`'s choice)
-    evidence:float = 0. # weight β of the evidence loss (`01_core`; not in the paper): a linear classifier on the features pooled by the moment head's density; 0: off
-    extent:float = 0. # weight γ of the evidence left outside the rectangle (`01_core`; not in the paper; needs `evidence` > 0): what sets its size
-    area:float = 0. # price δ on the rectangle's area 4 σ1 σ2 (`01_core`; not in the paper), against which `extent` grows it
+    rescale:bool = False # rectangle: rescale its map to mean 1 (Eq. 7, the paper); False (the default) keeps the window in [0, 1]
+    evidence:float = 1. # weight β of the evidence loss (`01_core`; not in the paper): a linear classifier on the features pooled by the moment head's density; 0: off
+    extent:float = 1. # weight γ of the evidence left outside the rectangle (`01_core`; not in the paper; read from the evidence classifier, so ignored when `evidence` is 0): what sets its size
+    area:float = 2. # price δ on the rectangle's area 4 σ1 σ2 (`01_core`; not in the paper), against which `extent` grows it
     hidden:int = 512 # width of the classifier's hidden layer (App. G)
     pretrained:bool = True # start the torchvision backbones from ImageNet weights (App. G) when they are cached
     size:int = 300 # image side in pixels (the paper resizes to 300×300)
@@ -63,7 +63,7 @@ class TrainConfig:
 
     def __post_init__(self):
         for name, choices in [('backbone', BACKBONES), ('method', tuple(METHODS)), ('dataset', ('pet', 'synthetic')),
-                              ('insert', ('deep', 'shallow')), ('residual', ('mean', 'sum', 'none')), ('head', RECT_HEADS),
+                              ('insert', ('auto', 'deep', 'shallow')), ('residual', ('mean', 'sum', 'none')), ('head', RECT_HEADS),
                               ('schedule', SCHEDULES), ('variant', tuple(SYNTHETIC_VARIANTS))]:
             if getattr(self, name) not in choices: raise ValueError(f"{name} must be one of {choices}; got {getattr(self, name)!r}")
         if not 0 < self.ratio < 1: raise ValueError(f"ratio must be in (0, 1); got {self.ratio}")
@@ -78,9 +78,6 @@ class TrainConfig:
         if not (self.lr > 0 and self.lam >= 0 and self.s > 0): raise ValueError(f"need lr > 0, lam >= 0, s > 0; got {self.lr}, {self.lam}, {self.s}")
         if not self.evidence >= 0: raise ValueError(f"evidence must be >= 0; got {self.evidence}")
         if not (self.extent >= 0 and self.area >= 0): raise ValueError(f"extent and area must be >= 0; got {self.extent}, {self.area}")
-        if (self.extent or self.area) and not self.evidence > 0:
-            raise ValueError(f"extent and area need the evidence loss (evidence > 0): the outside term reads its classifier; "
-                             f"got evidence={self.evidence}")
         if not (self.max_angle >= 0 and self.max_shift >= 0): raise ValueError(f"need max_angle >= 0 and max_shift >= 0; got {self.max_angle}, {self.max_shift}")
         if not (self.split >= 0 and self.seed >= 0): raise ValueError(f"split and seed must be >= 0; got {self.split}, {self.seed}")
         if not .05 < self.sigma_max <= 1: raise ValueError(f"sigma_max must be in (0.05, 1]; got {self.sigma_max}")
@@ -115,6 +112,8 @@ class TrainConfig:
                        data_root=_pet_key(self.data_root))
         if self.backbone == 'small_cnn': d['pretrained'] = False            # it has no ImageNet weights
         if self.rescale: del d['rescale']          # Eq. 7, as every run before the field existed: their ids stay valid
+        if d['insert'] == 'auto':                      # the point it names: ids as if it were spelled out
+            pts = INSERT_POINTS[self.backbone]; d['insert'] = next(k for k in ('deep', 'shallow') if pts[k] == pts['auto'])
         if not self.uses_evidence: del d['evidence']   # likewise: runs without the evidence loss keep their ids
         for k in ('extent', 'area'):                    # ... and runs without the extent's terms
             if not (self.uses_evidence and getattr(self, k)): del d[k]

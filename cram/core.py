@@ -168,15 +168,15 @@ class SpatialAttention(nn.Module):
 
 # %% ../nbs/01_core.ipynb #6f3a1d00
 HEADS = ('moment', 'moment2', 'appg')  # the parameter heads `RectAttention` knows
-AUX_WEIGHTS = {'evidence': 1., 'outside': 1., 'area': .5}   # weights of `RectAttention.aux_loss`
+AUX_WEIGHTS = {'evidence': 1., 'outside': 1., 'area': 2.}   # weights of `RectAttention.aux_loss`
 
 class RectAttention(SpatialAttention):
     "Convolutional rectangular attention (Sec. 4.2): predicts a rotated rectangle per image and applies its window to `x`."
     def __init__(self, in_channels:int, # channels C of the input feature map
                  s:float=6., # sharpness of the window's edges (Eq. 1; the paper uses 6)
-                 rescale:bool=True, # rescale the map to mean 1 over positions (Eq. 7)
+                 rescale:bool=False, # rescale the map to mean 1 over positions (Eq. 7, the paper; off by default, see `06g_findings`)
                  residual:str='mean', # 'mean' (default, (x + f̃x)/2), 'sum' (Eq. 6 as printed) or 'none'
-                 head:str='moment', # 'moment' (scores, softmax, moments), 'moment2' (centre and extent from two score maps) or 'appg' (App. G)
+                 head:str='moment2', # 'moment' (scores, softmax, moments), 'moment2' (centre and extent from two score maps) or 'appg' (App. G)
                  sigma_min:float=0.05, # smallest half side, normalised coordinates
                  sigma_max:float=1.0, # largest half side
                  init_params:tuple=None, # 'appg' head: rectangle at initialisation (default (0.5, 0.5, σ0, σ0, 0), σ0 = min(0.5, (sigma_min + sigma_max) / 2))
@@ -303,10 +303,7 @@ def evidence_map(x:torch.Tensor, # `(B, C, H, W)` features
     "The class activation map of a linear classifier at every position: the ReLU of the class-`y` logit of each position's features."
     with torch.no_grad():
         w, b = classifier.weight[y].to(x.dtype), classifier.bias[y].to(x.dtype)
-        l = (torch.einsum('bchw,bc->bhw', x, w) + b[:, None, None]).float()
-        import os
-        if os.environ.get('CRAM_ACT') == 'median': l = l - l.flatten(1).median(1).values[:, None, None]
-        return F.relu(l)
+        return F.relu(torch.einsum('bchw,bc->bhw', x, w) + b[:, None, None]).float()
 
 # %% ../nbs/01_core.ipynb #03ce63a6
 def outside_share(window:torch.Tensor, # `(B, H, W)` window in [0, 1]

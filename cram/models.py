@@ -122,8 +122,8 @@ def load_backbone(backbone:str, # 'mobilenet_v3_large' or 'efficientnet_b0'
     return ctor(weights=None), False
 
 # %% ../nbs/05_models.ipynb #14885668
-INSERT_POINTS = {'mobilenet_v3_large': {'deep': 17, 'shallow': 7}, 'efficientnet_b0': {'deep': 8, 'shallow': 4},
-                 'small_cnn': {'deep': 3, 'shallow': 2}}
+INSERT_POINTS = {'mobilenet_v3_large': {'deep': 17, 'shallow': 7, 'auto': 17}, 'efficientnet_b0': {'deep': 8, 'shallow': 4, 'auto': 8},
+                 'small_cnn': {'deep': 3, 'shallow': 2, 'auto': 2}}   # 'auto': App. G's point, but the small CNN's 16×16 map (8×8 is too coarse to size a box)
 
 def small_cnn_stages(widths:tuple=(16, 32, 64, 128), # output channels of the stages
                      convs:int=2, # 3x3 convolutions per stage (the first has stride 2)
@@ -140,7 +140,7 @@ def small_cnn_stages(widths:tuple=(16, 32, 64, 128), # output channels of the st
 
 # %% ../nbs/05_models.ipynb #28b4c904
 def _split(features, insert, points):
-    if isinstance(insert, str) and insert not in points: raise ValueError(f"insert must be 'deep', 'shallow' or an int; got {insert!r}")
+    if isinstance(insert, str) and insert not in points: raise ValueError(f"insert must be 'auto', 'deep', 'shallow' or an int; got {insert!r}")
     k = points[insert] if isinstance(insert, str) else insert
     if not isinstance(k, int) or not 1 <= k <= len(features): raise ValueError(f"insert must be in 1..{len(features)}; got {insert!r}")
     return features[:k], (features[k:] if k < len(features) else nn.Identity())
@@ -157,7 +157,7 @@ def build_model(backbone:str='mobilenet_v3_large', # 'mobilenet_v3_large', 'effi
                 attention:str='rect', # 'none', 'position-wise' or 'rect'
                 n_classes:int=37, # number of classes (37 for Oxford-IIIT Pet)
                 pretrained:bool=True, # ImageNet weights for the torchvision backbones, when available (see `load_backbone`)
-                insert:str|int='deep', # 'deep' (App. G), 'shallow' (Sec. 6.3) or the number of stages before the module
+                insert:str|int='auto', # 'auto' (`INSERT_POINTS`: 'deep' but the small CNN's 'shallow'), 'deep' (App. G), 'shallow' (Sec. 6.3) or the number of stages before the module
                 s:float=6., # sharpness of the rectangle's edges (Eq. 1; App. G uses 6)
                 residual:str='mean', # residual of the attention module: 'mean', 'sum' (Eq. 6) or 'none'
                 hidden:int=512, # width of the classifier's hidden layer (App. G)

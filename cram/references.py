@@ -10,6 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 import time
+from dataclasses import fields
 from .window import rect_window
 from .core import SpatialAttention
 from .models import build_model
@@ -32,7 +33,7 @@ def benchmark_references(variant:str='framed', # a key of `SYNTHETIC_VARIANTS`
                          seeds=(0,), # one run of each reference per seed (data split and initialisation)
                          which=('probe', 'plain', 'oracle'), # the references to train
                          progress:bool=True, # a progress bar over the runs
-                         **settings, # replace entries of `cram.demo.DEMO` (size, n_train, n_valid, epochs, lr, insert, ...)
+                         **settings, # `TrainConfig` fields that replace the defaults and `cram.demo.DEMO`'s budget (size, n_train, epochs, insert, ...)
                         )->list: # one dict per (reference, seed): `ref`, `seed`, `acc` or `pointing`/`iou`/`coverage`, `time_s`
     "Train the three reference models of a synthetic benchmark with the small CNN of `cram_demo` and its settings (`DEMO`)."
     from tqdm.auto import tqdm
@@ -43,8 +44,9 @@ def benchmark_references(variant:str='framed', # a key of `SYNTHETIC_VARIANTS`
     from cram.train import seed_everything
     bad = [r for r in which if r not in ('probe', 'plain', 'oracle')]
     if bad: raise ValueError(f"which must name 'probe', 'plain' or 'oracle'; got {bad}")
-    unknown = [k for k in settings if k not in DEMO]
-    if unknown: raise ValueError(f"unknown settings {unknown}; known: {sorted(DEMO)}")
+    names = {f.name for f in fields(TrainConfig)} - {'backbone', 'dataset', 'method', 'seed', 'split', 'variant'}
+    unknown = [k for k in settings if k not in names]
+    if unknown: raise ValueError(f"unknown settings {unknown}; known: `TrainConfig` fields such as {sorted(DEMO)}")
     if variant not in SYNTHETIC_VARIANTS: raise ValueError(f"variant must be one of {tuple(SYNTHETIC_VARIANTS)}; got {variant!r}")
     cfg = TrainConfig(backbone='small_cnn', dataset='synthetic', **{**DEMO, **settings})
     probe_head = cfg.head if cfg.head != 'appg' else 'moment'      # the probe needs a density: a moment head

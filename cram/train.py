@@ -156,7 +156,7 @@ def train_epoch(step:TrainStep, # the model's training forward
     if ws > 1: dist.all_reduce(tot)
     t = tot.tolist(); n = max(t[7], 1)
     return {'train_loss': t[0] / n, 'train_ce': t[1] / n, 'train_eq': t[2] / n, 'train_acc': t[3] / n, 'train_evidence': t[4] / n,
-            **({'train_outside': t[5] / n, 'train_area': t[6] / n} if cfg.extent or cfg.area else {}), 'nonfinite_steps': skipped}
+            **({'train_outside': t[5] / n, 'train_area': t[6] / n} if cfg.uses_evidence and (cfg.extent or cfg.area) else {}), 'nonfinite_steps': skipped}
 
 # %% ../nbs/06d_train.ipynb #21619e30
 @torch.no_grad()
