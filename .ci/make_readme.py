@@ -24,6 +24,8 @@ for k, cell in enumerate(nb['cells']):
             name = f'images/index_{k}.png'
             images[name] = base64.b64decode(''.join(data['image/png']))
             parts.append(f'![](nbs/{name})')
+        elif 'text/markdown' in data:                                            # e.g. a table made by code
+            parts.append(''.join(data['text/markdown']).strip().replace('](images/', '](nbs/images/'))
         elif out.get('output_type') == 'stream' or 'text/plain' in data:
             text = ''.join(out.get('text', data.get('text/plain', ''))).rstrip()
             if text: parts.append(f'```\n{text}\n```')
