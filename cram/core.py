@@ -189,9 +189,6 @@ class RectAttention(SpatialAttention):
         super().__init__(in_channels, rescale, residual, check_finite)
         self.evidence, self._aux = None, None
         self.aux_weights = {**AUX_WEIGHTS, **(aux_weights or {})}
-        if n_classes is not None:
-            if head == 'appg': raise ValueError("n_classes (the evidence classifier) needs a moment head ('moment' or 'moment2')")
-            if not (isinstance(n_classes, int) and n_classes >= 2): raise ValueError(f"n_classes must be an integer >= 2; got {n_classes!r}")
         if head not in HEADS: raise ValueError(f"head must be one of {HEADS}; got {head!r}")
         if not s > 0: raise ValueError(f"s must be positive; got {s!r}")
         if not 0 < sigma_min < sigma_max: raise ValueError(f"need 0 < sigma_min < sigma_max; got {sigma_min}, {sigma_max}")
@@ -204,8 +201,9 @@ class RectAttention(SpatialAttention):
             if not gain > 0: raise ValueError(f"gain must be positive; got {gain!r}")
             self.head = saliency_head(in_channels, widths[0], maps=2 if head == 'moment2' else 1)
             self.log_gain = nn.Parameter(torch.tensor(math.log(gain)))
-            if n_classes is not None: self.add_evidence(n_classes)
+            if n_classes is not None: self.add_evidence(n_classes)   # after the head: the head's random draws do not depend on it
             return
+        if n_classes is not None: self.add_evidence(n_classes)       # refuses App. G's head
         if init_params is None: init_params = (.5, .5, min(.5, (sigma_min + sigma_max) / 2), min(.5, (sigma_min + sigma_max) / 2), 0.)
         init = torch.tensor([init_params], dtype=torch.float64)
         if init.shape != (1, 5) or not torch.isfinite(init).all() or not ((init[0, :2] > 0) & (init[0, :2] < 1)).all() \
@@ -247,7 +245,8 @@ class RectAttention(SpatialAttention):
     def add_evidence(self, n_classes:int, # number of classes
                     )->nn.Linear: # the new classifier, `self.evidence`
         "Give the module its evidence classifier (what `n_classes` does at construction)."
-        if self.head_kind == 'appg': raise ValueError("the evidence classifier needs a moment head ('moment' or 'moment2')")
+        if self.head_kind == 'appg': raise ValueError("n_classes (the evidence classifier) needs a moment head ('moment' or 'moment2')")
+        if not (isinstance(n_classes, int) and n_classes >= 2): raise ValueError(f"n_classes must be an integer >= 2; got {n_classes!r}")
         self.evidence = nn.Linear(self.in_channels, n_classes)
         return self.evidence
 
@@ -323,5 +322,5 @@ def evidence_losses(classifier:nn.Linear, # the evidence classifier, `C` to `K`
                    )->dict: # 'evidence' (cross-entropy), 'outside' (`outside_share`), 'area' (`4 σ1 σ2`): batch means
     "The three auxiliary terms: where (the evidence loss) and how big (the evidence left outside, the rectangle's area)."
     ev = F.cross_entropy(classifier(density_pool(x, density)).float(), y)
-    out = outside_share(window, evidence_map(x.detach(), classifier, y)).mean()
+    out = outside_share(window, evidence_map(x, classifier, y)).mean()   # the map carries no gradient
     return {'evidence': ev, 'outside': out, 'area': (4 * params[:, 2].float() * params[:, 3].float()).mean()}

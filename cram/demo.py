@@ -144,7 +144,6 @@ def plot_predictions(rows:list, # results rows of runs whose models were kept
                     ):
     "Validation images with the ground truth (dashed) and each run's predicted rectangle or position-wise map (solid)."
     import matplotlib.pyplot as plt
-    from cram.window import draw_rect
     from cram import synthetic as D
     if mean is None: mean, std = (D.IMAGENET_MEAN, D.IMAGENET_STD) if rows[0]['dataset'] == 'pet' else (D.SYN_MEAN, D.SYN_STD)
     items = [valid[i] for i in range(min(n, len(valid)))]

@@ -13,7 +13,7 @@ from pathlib import Path
 from .store import load_results
 from .sweep import PAPER_SWEEP
 from .demo import run_localising, row_value
-from .metrics import mean_sd, pm
+from .metrics import mean_sd, pm, to_markdown
 
 # %% ../nbs/07_experiments.ipynb #fcce1fac
 PAPER_TABLE1 = {  # Table 1 of the paper: validation accuracy (%) on Oxford-IIIT Pet, mean and sd over 5 splits, per train:valid ratio
@@ -222,7 +222,6 @@ def report(rows:list, # results rows (e.g. `load_results` of one or several file
           )->str: # Markdown: the accuracy table, what is missing, the claims with their verdicts, the localisation columns
     "Everything `cram_report` prints for a set of results rows."
     import pandas as pd
-    from cram.metrics import to_markdown
     parts = ['### Validation accuracy (%), mean ± sd (runs)', to_markdown(accuracy_table(rows))]
     if paper:
         t = pd.DataFrame([{'backbone': bb, 'method': m, **{f"{round(10 * r)}:{round(10 - 10 * r)}": f'{v:.2f} ± {sd:.2f}'

@@ -37,11 +37,6 @@ def benchmark_references(variant:str='framed', # a key of `SYNTHETIC_VARIANTS`
                         )->list: # one dict per (reference, seed): `ref`, `seed`, `acc` or `pointing`/`iou`/`coverage`, `time_s`
     "Train the three reference models of a synthetic benchmark with the small CNN of `cram_demo` and its settings (`DEMO`)."
     from tqdm.auto import tqdm
-    from cram.models import build_model
-    from cram.demo import DEMO
-    from cram.config import TrainConfig
-    from cram.metrics import localisation_metrics, predicted_centres
-    from cram.train import seed_everything
     bad = [r for r in which if r not in ('probe', 'plain', 'oracle')]
     if bad: raise ValueError(f"which must name 'probe', 'plain' or 'oracle'; got {bad}")
     names = {f.name for f in fields(TrainConfig)} - {'backbone', 'dataset', 'method', 'seed', 'split', 'variant'}
