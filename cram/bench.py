@@ -290,6 +290,10 @@ def run_bench(out:str|Path|None='cram_bench.jsonl', # results file (JSON lines);
     "Measure what the attention modules cost: added parameters and MACs, latency ratios, the elementwise floor, the equivariance step."
     _check_names('backbone', backbones, BACKBONES); _check_names('module', modules, list(BENCH_MODULES))
     _check_names('mode', modes, MODES)
+    for name, vals, ok in [('batch size', batches, lambda v: 1 <= v <= 2**16), ('thread count', [t for t in threads if t is not None], lambda v: 1 <= v <= 4096)]:
+        if (name == 'batch size' and not vals) or any(isinstance(v, bool) or not isinstance(v, int) or not ok(v) for v in vals):
+            raise ValueError(f"every {name} must be a positive integer (at most {2**16 if name == 'batch size' else 4096}); got {list(vals)}")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or not 1 <= repeats <= 10**4: raise ValueError(f"repeats must be in [1, 10000]; got {repeats!r}")
     out = None if out is None else Path(out)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -431,11 +435,16 @@ def bench_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     p.add_argument('--progress', action=argparse.BooleanOptionalAction, default=True, help='progress bar (stderr)')
     a = p.parse_args(argv)
     split = lambda s: [v.strip() for v in s.split(',') if v.strip()]
-    kw = dict(backbones=tuple(split(a.backbones)), inserts=tuple(_insert_arg(v) for v in split(a.inserts)), modules=tuple(split(a.modules)),
-              batches=tuple(int(v) for v in split(a.batches)), threads=tuple(None if v == 'all' else int(v) for v in split(a.threads)),
-              modes=tuple(split(a.modes)), repeats=a.repeats, stages=a.stages, elementwise=a.elementwise, eq_step=a.eq_step)
-    if a.quick: kw.update(backbones=('small_cnn', 'mobilenet_v3_large'), inserts=('deep',), batches=(1,), threads=(None,),
-                          modes=('forward',), repeats=5, stages=False)
+    quick = dict(backbones=('small_cnn', 'mobilenet_v3_large'), inserts=('deep',), batches=(1,), threads=(None,), modes=('forward',),
+                 repeats=5, stages=False)
+    if a.quick and (set_ := [k for k in quick if getattr(a, k) != p.get_default(k)]):
+        p.error(f"--quick sets {', '.join('--' + k for k in set_)} itself; give either --quick or {'them' if len(set_) > 1 else 'it'}")
+    try:
+        kw = dict(backbones=tuple(split(a.backbones)), inserts=tuple(_insert_arg(v) for v in split(a.inserts)), modules=tuple(split(a.modules)),
+                  batches=tuple(int(v) for v in split(a.batches)), threads=tuple(None if v == 'all' else int(v) for v in split(a.threads)),
+                  modes=tuple(split(a.modes)), repeats=a.repeats, stages=a.stages, elementwise=a.elementwise, eq_step=a.eq_step)
+    except ValueError as e: p.error(f"--batches and --threads take comma-separated integers ('all' for every core): {e}")
+    if a.quick: kw.update(quick)
     try: rows = run_bench(a.out, device=a.device, compile=a.compile, progress=a.progress, **kw)
-    except ValueError as e: p.error(str(e))
+    except (ValueError, OSError) as e: p.error(str(e))
     print(bench_report(rows))

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['DEMO', 'PREVIOUS_DEMO', 'DEMO_METHODS', 'BOX_COLUMNS', 'row_value', 'run_localising', 'results_table',
-           'summary_table', 'box_table', 'plot_predictions', 'demo', 'demo_main']
+           'summary_table', 'box_table', 'plot_predictions', 'demo', 'check_demo_args', 'demo_main']
 
 # %% ../nbs/06f_demo.ipynb #f2cc6533
 import json, time, math, argparse, shutil
@@ -201,6 +201,7 @@ def demo(out:str|Path='cram_demo_out', # output folder: results.jsonl, table.md,
     names = {f.name for f in fields(TrainConfig)}
     bad = [k for k in settings if k not in names or k in ('backbone', 'dataset', 'split', 'seed', 'method')]
     if bad: raise ValueError(f"demo: unknown or reserved settings {bad}; pass TrainConfig fields such as {sorted(DEMO)}")
+    if len(set(methods)) != len(methods): raise ValueError(f"demo: a method is named twice in {methods}")
     seeds = _seed_list(seeds, seed)
     out = Path(out)
     if fresh and out.exists(): shutil.rmtree(out)
@@ -226,6 +227,22 @@ def demo(out:str|Path='cram_demo_out', # output folder: results.jsonl, table.md,
     return rows
 
 # %% ../nbs/06f_demo.ipynb #57dabf19
+def check_demo_args(methods:tuple, # methods to train
+                    backbone:str, # the backbone
+                    seed:int, # the first seed
+                    seeds:int|list, # how many seeds, or which
+                    device:str, # 'cpu', 'cuda' or 'cuda:k'
+                    budget:dict, # the `DEMO` fields
+                   ):
+    "Check `cram_demo`'s options before anything is trained: a `ValueError` naming the option, what it takes and the bad value."
+    if not methods or any(m not in METHODS for m in methods): raise ValueError(f"--methods takes names from {', '.join(METHODS)}; got {','.join(methods)!r}")
+    if len(set(methods)) != len(methods): raise ValueError(f"--methods names a method twice: {','.join(methods)}")
+    if isinstance(seeds, int) and not 1 <= seeds <= 100: raise ValueError(f"--seeds must be a count in [1, 100] or a list of seeds; got {seeds}")
+    if isinstance(seeds, list) and (not seeds or len(set(seeds)) != len(seeds)): raise ValueError(f"--seeds lists each seed once; got {seeds}")
+    if not (device == 'cpu' or device == 'cuda' or device.startswith('cuda:')): raise ValueError(f"--device must be 'cpu', 'cuda' or 'cuda:K'; got {device!r}")
+    for s in ([seed] if isinstance(seeds, int) else seeds):
+        TrainConfig(backbone=backbone, dataset='synthetic', method=methods[0], seed=s, split=s, pretrained=False, **budget)   # every field's range
+
 def demo_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     "Entry point of `cram_demo`."
     p = argparse.ArgumentParser(prog='cram_demo', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -246,6 +263,10 @@ def demo_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     p.add_argument('--fresh', action='store_true', help='delete the output folder first (otherwise finished runs are reused)')
     p.add_argument('--progress', action=argparse.BooleanOptionalAction, default=True, help='progress bars (stderr)')
     a = p.parse_args(argv)
-    seeds = [int(v) for v in a.seeds.split(',') if v.strip()] if ',' in a.seeds else int(a.seeds)
-    demo(a.out, tuple(m.strip() for m in a.methods.split(',')), a.backbone, seed=a.seed, seeds=seeds, fresh=a.fresh,
+    try:
+        seeds = [int(v) for v in a.seeds.split(',') if v.strip()] if ',' in a.seeds else int(a.seeds)
+        methods = tuple(m.strip() for m in a.methods.split(','))
+        check_demo_args(methods, a.backbone, a.seed, seeds, a.device, {k: getattr(a, k) for k in DEMO})
+    except ValueError as e: p.error(str(e))                  # one line and exit status 2
+    demo(a.out, methods, a.backbone, seed=a.seed, seeds=seeds, fresh=a.fresh,
          progress=a.progress, device=a.device, **{k: getattr(a, k) for k in DEMO})

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PAPER_SWEEP', 'PAPER_MODULE', 'sweep_configs', 'shard', 'run_status', 'run_sweep', 'train_parser',
-           'configs_from_args', 'main']
+           'configs_from_args', 'ignored_options', 'main']
 
 # %% ../nbs/06e_sweep.ipynb #1ecdff13
 import os, sys, re, json, argparse, contextlib
@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from .config import SWEEPABLE, TrainConfig, field_help, run_id_for
-from .store import CorruptFile, HOST, RunInProgress, check_writable, checked_load, clean_orphans, find_result, load_failures, pid_alive, record_failure
+from .store import CorruptFile, RunInProgress, check_writable, checked_load, clean_orphans, find_result, load_failures, lock_holder, record_failure
 from .train import CKPT_KEYS, train_run
 
 # %% ../nbs/06e_sweep.ipynb #d6ce5e2e
@@ -55,11 +55,8 @@ def run_status(cfg:TrainConfig, # the run
     "Where a run stands."
     out = Path(out); results = Path(results) if results else out / 'results.jsonl'; rid = cfg.run_id
     if find_result(results, rid) is not None: return 'done'
-    lock = out / 'locks' / f'{rid}.lock'
-    if lock.exists():
-        with contextlib.suppress(OSError, ValueError):
-            info = json.loads(lock.read_text())
-            if info.get('host') != HOST or pid_alive(int(info.get('pid', 0))): return f"in progress (pid {info.get('pid')} on {info.get('host')})"
+    state, info = lock_holder(out / 'locks' / f'{rid}.lock')
+    if state == 'held': return f"in progress (pid {info['pid']} on {info['host']})"
     if (f := load_failures(out).get(rid)) is not None: return f"failed (epoch {f.get('epoch')}: {f.get('error')})"
     ck = out / 'checkpoints' / f'{rid}.pt'
     if ck.exists() or ck.with_name(ck.name + '.prev').exists():
@@ -166,6 +163,18 @@ def configs_from_args(args)->list:
                          ratios=lists['ratio'], splits=lists['split'], seeds=lists['seed'])
 
 # %% ../nbs/06e_sweep.ipynb #9cd1f0a9
+def ignored_options(args:argparse.Namespace, # parsed `cram_train` arguments
+                    parser:argparse.ArgumentParser, # their parser (for the defaults)
+                   )->list: # the options, spelled as on the command line
+    "The `TrainConfig` options given that change no run of the sweep: the same run ids with the option at its default (e.g. `--ratio` on synthetic data, `--head` under `--paper`)."
+    ids = lambda a: [c.run_id for c in configs_from_args(a)]
+    base, out = ids(args), []
+    for f in fields(TrainConfig):
+        d = parser.get_default(f.name)
+        if getattr(args, f.name) == d or (f.name == 'pretrained' and not args.pretrained): continue   # no weights asked: never ignored
+        if ids(argparse.Namespace(**{**vars(args), f.name: d})) == base: out.append('--' + f.name.replace('_', '-'))
+    return out
+
 def main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     "Entry point of `cram_train`."
     p = train_parser(); args = p.parse_args(argv)
@@ -173,15 +182,19 @@ def main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     if args.workers < 0: p.error(f"--workers must be >= 0; got {args.workers}")
     try:
         cfgs = shard(configs_from_args(args), args.shard)
+        if (ign := ignored_options(args, p)):
+            raise ValueError(f"{', '.join(ign)} would change none of these runs (e.g. --ratio or --data-root with synthetic data, "
+                             f"--pretrained with the small CNN, --head under --paper); drop {'them' if len(ign) > 1 else 'it'}")
         if not args.list: check_writable(args.out)
     except (ValueError, OSError) as e: p.error(str(e))         # one line and exit status 2, like argparse's own errors
-    if args.list:
-        for c in cfgs: print(f'{run_status(c, args.out, args.results):<24} {c.run_id}')
-        return
     try:
+        if args.list:
+            for c in cfgs: print(f'{run_status(c, args.out, args.results):<24} {c.run_id}')
+            return
         rows = run_sweep(cfgs, out=args.out, results=args.results, device=args.device, workers=args.workers,
                          progress=args.progress, amp=args.amp, channels_last=args.channels_last, keep_model=args.keep_model,
                          retry_failed=args.retry_failed)
+    except (CorruptFile, OSError) as e: p.exit(1, f"{p.prog}: error: {e}\n")   # a damaged folder or a full disk: one line
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
     if any(r.get('status') == 'failed' for r in rows): sys.exit(1)

@@ -19,9 +19,9 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 from .equivariance import equivariance_loss, random_similarity, warp
 from .models import MissingWeightsWarning, build_model
-from .config import TrainConfig, attention_kwargs, check_dataset, make_datasets, run_identity, unpack_batch
+from .config import TrainConfig, attention_kwargs, check_batch, check_dataset, make_datasets, run_identity, unpack_batch
 from .metrics import mask_box, box_iou, rect_box, box_accuracy, top1_loc, MaxBoxAccumulator, centred_box_baseline, grad_cam, localisation_metrics, localising, predicted_centres, predicted_window, reference_metrics, trivial_references
-from .store import CorruptFile, append_result, atomic_save, check_writable, checked_load, clean_orphans, find_result, run_lock
+from .store import CorruptFile, append_result, atomic_save, check_writable, checked_load, clean_orphans, find_result, remove_leftovers, run_lock
 
 # %% ../nbs/06d_train.ipynb #8bfa5b77
 class TrainStep(nn.Module):
@@ -83,6 +83,10 @@ class Diverged(RuntimeError):
 LOSS_LIMIT = 1e4   # a training loss above this is taken as divergence (cross-entropy starts near log(classes), about 2)
 
 def _weights_finite(module)->bool: return all(bool(torch.isfinite(p).all()) for p in module.parameters())
+def _n_outputs(module)->int:
+    "The output width of a model's classifier (its last linear layer); no such layer: no bound."
+    lin = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    return lin[-1].out_features if lin else 2**62
 
 # %% ../nbs/06d_train.ipynb #20a5eafa
 def train_epoch(step:TrainStep, # the model's training forward
@@ -93,6 +97,7 @@ def train_epoch(step:TrainStep, # the model's training forward
                 bar_desc:str, progress:bool, # progress bar label, and whether to show it
                 epoch:int=0, # index of the epoch (the learning-rate schedule)
                 run_id:str='run', # named in errors
+                n_classes:int|None=None, # labels lie in `[0, n_classes)`: each batch is checked (`check_batch`); None: the model's output width
                )->dict: # means over the images: losses, accuracy, evidence loss, non-finite steps
     "One epoch of training; raises `Diverged` when the loss leaves the finite range."
     step.train()
@@ -111,6 +116,7 @@ def train_epoch(step:TrainStep, # the model's training forward
         for g in opt.param_groups: g['lr'] = cfg.lr_at((epoch * n_steps + k) / (cfg.epochs * n_steps))
         x, y, _ = unpack_batch(batch)
         x, y = x.to(device, non_blocking=True).float(), y.to(device, non_blocking=True)
+        check_batch(x, y, n_classes or _n_outputs(step), loader.dataset, 'the training set')   # before it touches weights or batch norm
         if channels_last: x = x.contiguous(memory_format=torch.channels_last)
         T = xw = None
         if cfg.equivariance:
@@ -166,6 +172,7 @@ def evaluate(model:nn.Module, # a `CramNet`
              s:float=6., # sharpness used to redraw rectangles at image resolution
              progress:bool=False,
              references:bool=False, # also return `references`: the means of `reference_metrics` on the masks
+             n_classes:int|None=None, # labels lie in `[0, n_classes)` (`check_batch`); None: the classifier's output width
             )->dict: # `val_loss`, `val_acc` and, with masks and attention, `val_<metric>` means, `val_spread`, `val_sigma`
     "Validation loss and accuracy and, when the data has masks and the model attention, localisation metrics."
     model.eval(); device = torch.device(device)
@@ -176,6 +183,7 @@ def evaluate(model:nn.Module, # a `CramNet`
         if channels_last: x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
             logits, params, fmap = model.forward_with_attention(x)
+        check_batch(x, y, n_classes or logits.shape[-1], loader.dataset, 'the validation set')   # eval mode: nothing was touched
         loss += F.cross_entropy(logits.float(), y, reduction='sum').item(); correct += (logits.argmax(1) == y).sum().item()
         n += x.shape[0]
         if mask is None: continue
@@ -239,13 +247,18 @@ def box_evaluation(model:nn.Module, # a `CramNet`
 # %% ../nbs/06d_train.ipynb #b3150760
 CKPT_KEYS = ('run_id', 'config', 'model', 'optimizer', 'scaler', 'epoch', 'history', 'rng', 'elapsed', 'resumes')
 
-def _load_checkpoint(ckpt:Path, rid:str, device)->dict|None:
-    "The newest good checkpoint of run `rid` (`ckpt`, else `ckpt.prev`); a bad one is set aside with a warning."
+def _load_checkpoint(ckpt:Path, rid:str, device, cfg:TrainConfig|None=None)->dict|None:
+    "The newest good checkpoint of run `rid` (`ckpt`, else `ckpt.prev`): one `train_run` wrote for this run; a bad one is set aside with a warning."
     for p in (ckpt, ckpt.with_name(ckpt.name + '.prev')):
         if not p.exists(): continue
         try:
-            st = checked_load(p, device, need=CKPT_KEYS)
+            st = checked_load(p, device, need=CKPT_KEYS, checksum=True)
             if st['run_id'] != rid: raise CorruptFile(f"{p} belongs to run {st['run_id']}, not {rid}")
+            if cfg is not None and st['config'] != asdict(cfg): raise CorruptFile(f"{p}: written for another config than run {rid}'s")
+            e = st['epoch']
+            if not (isinstance(e, int) and 1 <= e <= (cfg.epochs if cfg else e) and isinstance(st['history'], list) and len(st['history']) == e):
+                raise CorruptFile(f"{p}: epoch {e!r} with {len(st['history']) if isinstance(st['history'], list) else '?'} epochs of history "
+                                  f"does not fit a run of {cfg.epochs if cfg else '?'} epochs")
             return st
         except CorruptFile as e:
             aside = p.with_name(f'{p.name}.corrupt-{int(time.time())}')
@@ -284,7 +297,7 @@ def train_run(cfg:TrainConfig, # what to train
     rid, builtin, fingerprint = run_identity(cfg, datasets, dataset_name)
     ckpt, model_file = out / 'checkpoints' / f'{rid}.pt', out / 'models' / f'{rid}.pt'
     if (row := find_result(results, rid)) is not None:
-        if main and ckpt.exists(): ckpt.unlink()                 # killed between the results line and the clean-up
+        if main: remove_leftovers(out, rid)                      # killed between the results line and the clean-up
         log(f'{rid}: finished already (val acc {row["final_val_acc"]:.4f}), skipped'); return row
     if main: check_writable(out); clean_orphans(out)
     state = {'epoch': 0}
@@ -308,7 +321,7 @@ def train_run(cfg:TrainConfig, # what to train
             opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
             scaler = torch.amp.GradScaler('cuda', enabled=amp)
             history, start, elapsed, resumes, refs = [], 0, 0., 0, None
-            if (st := _load_checkpoint(ckpt, rid, device)) is not None:
+            if (st := _load_checkpoint(ckpt, rid, device, cfg)) is not None:
                 model.load_state_dict(st['model']); opt.load_state_dict(st['optimizer']); scaler.load_state_dict(st['scaler'])
                 history, start, elapsed, resumes = st['history'], st['epoch'], st['elapsed'], st['resumes'] + 1
                 _set_rng_state(st['rng'])
@@ -329,8 +342,9 @@ def train_run(cfg:TrainConfig, # what to train
                 train_dl = DataLoader(train_ds, batch_size=per_proc, shuffle=sampler is None, sampler=sampler, generator=g_data,
                                       num_workers=workers, pin_memory=pin, drop_last=n_local % per_proc == 1)  # no batch of one for batch norm
                 tr = train_epoch(step, cfg, train_dl, opt, scaler, device, amp, channels_last, g_T,
-                                  f'{cfg.method} {epoch + 1}/{cfg.epochs}', progress and main, epoch=epoch, run_id=rid)
-                ev = evaluate(model, valid_dl, device, amp, channels_last, cfg.s, progress and main, references=epoch == cfg.epochs - 1) if main else {}
+                                  f'{cfg.method} {epoch + 1}/{cfg.epochs}', progress and main, epoch=epoch, run_id=rid, n_classes=n_classes)
+                ev = evaluate(model, valid_dl, device, amp, channels_last, cfg.s, progress and main, references=epoch == cfg.epochs - 1,
+                              n_classes=n_classes) if main else {}
                 refs = ev.pop('references', refs)
                 elapsed += time.time() - t0
                 history.append({'epoch': epoch + 1, **tr, **ev, 'time_s': round(time.time() - t0, 3)})

@@ -25,8 +25,9 @@ def grid_coords(n:int, # number of pixels along the axis (≥ 1)
                 dtype=None, # dtype of the result (default: the default dtype)
                )->torch.Tensor: # shape `(n,)`
     "Normalised coordinates of Eq. (5) along one axis: pixel `i` (0-based) at `i/(n-1)`; a single pixel sits at 0.5."
-    if n == 1: return torch.full((1,), 0.5, device=device, dtype=dtype)
-    return torch.arange(n, device=device, dtype=dtype) / (n - 1)
+    i = torch.arange(n, device=device, dtype=dtype or torch.get_default_dtype())
+    d = i.new_full((), n - 1)                       # no Python branch on `n`: `torch.export` keeps the size-1 case
+    return torch.where(d > 0, i / d.clamp_min(1), torch.full_like(i, .5))
 
 # %% ../nbs/00_window.ipynb #fd83baed
 def check_params(params, name='params'):
