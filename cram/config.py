@@ -188,7 +188,7 @@ def _data_key(cfg:TrainConfig)->tuple:
 # %% ../nbs/06a_config.ipynb #b1008a96
 def make_datasets(cfg:TrainConfig, # the run
                   materialise:float=1., # synthetic: render the sets once and keep them in memory if they fit in this many GiB
-                 ): # `(train, valid, n_classes)`
+                 )->tuple: # `(train, valid, n_classes)`
     "The training and validation datasets of a run, from `cram.synthetic` or `cram.pet`, tagged as the built-in data of `cfg`."
     if cfg.dataset == 'synthetic':
         train, valid = synthetic_splits(cfg.n_train, cfg.n_valid, size=cfg.size, seed=cfg.split, **SYNTHETIC_VARIANTS[cfg.variant])

@@ -52,7 +52,7 @@ def moment_params(scores:torch.Tensor, # `(B, H, W)` scores; a softmax over the 
                   sigma_min:float=0.05, # smallest half side
                   sigma_max:float=1.0, # largest half side
                   extent:torch.Tensor=None, # `(B, H, W)` scores of a second density whose spread about the first's mean sets the axes (None: the first's own)
-                 ): # `(params (B, 5), density (B, H, W))`, the density being the one that sets the centre
+                 )->tuple: # `(params (B, 5), density (B, H, W))`, the density being the one that sets the centre
     "The rectangle with the density's moments: centre = mean, axes = covariance eigenvectors, half sides = sqrt(σ_min² + 3 * eigenvalues)."
     B, H, W = scores.shape
     if extent is not None and extent.shape != scores.shape:
@@ -233,7 +233,7 @@ class RectAttention(SpatialAttention):
 
     def predict_params(self, x:torch.Tensor, # `(B, C, H, W)` features
                        return_density:bool=False, # also return the moment head's density `(B, H, W)` (the centre's, for 'moment2')
-                      ): # `(B, 5)` rectangle parameters with gradients, or `(params, density)`
+                      )->torch.Tensor|tuple: # `(B, 5)` rectangle parameters with gradients, or `(params, density)`
         "Run the head only (no window, no output): what the equivariance loss needs for a warped batch."
         self._check(x)
         if return_density and self.head_kind == 'appg': raise ValueError("return_density needs a moment head ('moment' or 'moment2')")

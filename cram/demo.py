@@ -33,7 +33,7 @@ _COLUMNS = [('method', 'method', '{}'), ('val acc', 'final_val_acc', '{:.3f}'), 
 
 def row_value(r:dict, # a results row
               key:str, # a top-level field, a localisation metric, or 'localising'
-             ): # the value, or None where the row has none
+             )->object: # the value, or None where the row has none
     "One number of a results row, wherever the row keeps it (a dotted key reads nested fields: 'boxes.rect.gt_known_loc')."
     if key == 'localising': return run_localising(r)
     if '.' in key:

@@ -58,7 +58,7 @@ def checked_load(path:str|Path, # a file written by `atomic_save` (or by `torch.
                  map_location='cpu', # as for `torch.load`
                  need:tuple=(), # keys the loaded dict must have
                  checksum:bool=False, # refuse a file without `atomic_save`'s checksum (one the package did not write)
-                ): # the object that was saved
+                )->object: # the object that was saved
     "Load a file and verify its checksum: a damaged, truncated or foreign file raises `CorruptFile` naming it."
     path = Path(path)
     if path.is_dir(): raise CorruptFile(f"{path}: a folder where a file should be")

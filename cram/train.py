@@ -58,7 +58,7 @@ def dist_env()->tuple: # `(world_size, rank, local_rank)`
 
 # %% ../nbs/06d_train.ipynb #4eee4be4
 def setup_device(device:str|None=None, # 'cpu', 'cuda', 'cuda:1'...; None: the local GPU if there is one, else the CPU
-                ): # `(device, world_size, rank)`
+                )->tuple: # `(device, world_size, rank)`
     "Pick the device and, under torchrun, join the process group (NCCL on GPUs, gloo on the CPU)."
     ws, rank, local = dist_env()
     if device is None: device = f'cuda:{local}' if torch.cuda.is_available() else 'cpu'
