@@ -334,7 +334,7 @@ def _df(rows, kind):
 # %% ../nbs/08_benchmark.ipynb #2d9a0674
 def cost_table(rows:list, # rows of `run_bench` / `module_costs`
                inserts:tuple=('deep', 'shallow'), # insertion points to show (None: all, the depth sweep included)
-              )->'pandas.DataFrame': # a `pandas.DataFrame`, one row per backbone, insertion point and module
+              )->object: # a `pandas.DataFrame`, one row per backbone, insertion point and module
     "Added parameters and MACs per module: absolute, as a share of the backbone, and against the position-wise module."
     d = _df(rows, 'cost')
     if inserts is not None: d = d[d['insert'].isin(list(inserts))]
@@ -350,7 +350,7 @@ def cost_table(rows:list, # rows of `run_bench` / `module_costs`
 # %% ../nbs/08_benchmark.ipynb #35a6233b
 def latency_table(rows:list, # rows of `run_bench` / `module_latency`
                   inserts:tuple=('deep', 'shallow'), # insertion points to show
-                 )->'pandas.DataFrame': # a `pandas.DataFrame`: added latency in % (median, [first, third quartile] over rounds), one column per module
+                 )->object: # a `pandas.DataFrame`: added latency in % (median, [first, third quartile] over rounds), one column per module
     "Added latency of each module, in % of the same backbone without attention timed in the same rounds."
     d = _df(rows, 'latency')
     d = d[d['insert'].isin(list(inserts))].drop_duplicates(['backbone', 'insert', 'batch', 'threads', 'mode', 'compiled', 'module'], keep='last')
@@ -364,7 +364,7 @@ def latency_table(rows:list, # rows of `run_bench` / `module_latency`
 # %% ../nbs/08_benchmark.ipynb #4f2f207d
 def plot_bench(rows:list, # rows of `run_bench` with the depth sweep
                batch:int=1, mode:str='forward', # which latency rows to draw
-              )->'matplotlib.figure.Figure': # a matplotlib figure
+              )->object: # a matplotlib figure
     "Added MACs and added latency (%) against the insertion depth, one line per module, one column per backbone."
     import matplotlib.pyplot as plt, seaborn as sns
     c, l = _df(rows, 'cost'), _df(rows, 'latency')

@@ -46,7 +46,7 @@ def _setting(r):
 
 # %% ../nbs/07_experiments.ipynb #f49310ce
 def report_frame(rows:list, # results rows (`load_results`), from one or several files
-                )->'pandas.DataFrame': # `pandas.DataFrame`, one row per finished run (duplicates by run id dropped, the last kept)
+                )->object: # `pandas.DataFrame`, one row per finished run (duplicates by run id dropped, the last kept)
     "The runs of a results file as a table: backbone, method, setting (ratio or training-set size), split, seed, accuracy, localisation."
     import pandas as pd
     keep = {}
@@ -90,7 +90,7 @@ def _pm(v, n=True, nd=2):
 
 # %% ../nbs/07_experiments.ipynb #b28f471c
 def accuracy_table(rows:list, # results rows
-                  )->'pandas.DataFrame': # `pandas.DataFrame`: rows backbone × method, columns the settings, cells "mean ± sd (n)" of accuracy in %
+                  )->object: # `pandas.DataFrame`: rows backbone × method, columns the settings, cells "mean ± sd (n)" of accuracy in %
     "The layout of the paper's Table 1: validation accuracy (%), mean ± sample sd over splits and seeds, and the number of runs."
     import pandas as pd
     d = report_frame(rows)
@@ -126,7 +126,7 @@ def paired_comparison(rows:list, # results rows
                       by:tuple=('backbone', 'setting'), # one comparison per value of these columns ('backbone' alone: pooled over settings)
                       metric:str='acc', # 'acc' (accuracy, %), 'iou' or 'pointing'
                       level:float=.95, # level of the confidence interval
-                     )->'pandas.DataFrame': # `pandas.DataFrame`, one row per group: pairs, mean difference, interval, paired t-test, Wilcoxon, wins
+                     )->object: # `pandas.DataFrame`, one row per group: pairs, mean difference, interval, paired t-test, Wilcoxon, wins
     "Runs of `a` and `b` paired by split and seed: mean difference of `metric`, its t interval, paired t and Wilcoxon tests, and wins."
     import pandas as pd
     from scipy import stats
@@ -161,7 +161,7 @@ def verdict(diff:float, lo:float, hi:float, pairs:int)->str:
 def claims_table(rows:list, # results rows
                  claims:tuple=CLAIMS, # `(a, b, text)`: "a beats b"
                  by:tuple=('backbone',), # grouping of each comparison (default: pooled over settings, per backbone)
-                )->'pandas.DataFrame': # `pandas.DataFrame`: one row per claim and group with the paired comparison and its verdict
+                )->object: # `pandas.DataFrame`: one row per claim and group with the paired comparison and its verdict
     "Every claim of the form 'method a beats method b', tested on the pairs of runs (same split and seed), with a verdict."
     import pandas as pd
     parts = []
@@ -179,7 +179,7 @@ def claims_table(rows:list, # results rows
 
 # %% ../nbs/07_experiments.ipynb #b56207c5
 def localisation_table(rows:list, # results rows
-                      )->'pandas.DataFrame': # `pandas.DataFrame`: per backbone, method and setting, IoU and pointing (mean ± sd) and localising runs
+                      )->object: # `pandas.DataFrame`: per backbone, method and setting, IoU and pointing (mean ± sd) and localising runs
     "The localisation columns where the data have masks: IoU, pointing, how many runs localise, and the WSOL boxes (`box_evaluation`): the rectangle's GT-known Loc and BoxAccV2, Grad-CAM's MaxBoxAccV2."
     import pandas as pd
     d = report_frame(rows)
@@ -194,7 +194,7 @@ def localisation_table(rows:list, # results rows
 
 # %% ../nbs/07_experiments.ipynb #21b99dc8
 def plot_report(rows:list, # results rows
-               )->'matplotlib.figure.Figure': # a matplotlib figure
+               )->object: # a matplotlib figure
     "Accuracy of every run (points, one per split and seed) and the mean with its 95% interval, per method; one panel per backbone and setting."
     import matplotlib.pyplot as plt, seaborn as sns
     d = report_frame(rows)
