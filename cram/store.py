@@ -174,7 +174,8 @@ def run_lock(out:str|Path, # the output folder (locks live in `out/locks/`)
     try: yield path
     finally:
         with _guard(folder):
-            if lock_holder(path, stale_after_h)[1].get('pid') == os.getpid(): path.unlink(missing_ok=True)
+            info = lock_holder(path, stale_after_h)[1]
+            if (info.get('pid'), info.get('host')) == (os.getpid(), HOST): path.unlink(missing_ok=True)   # still ours
 
 # %% ../nbs/06c_store.ipynb #0c21ee85
 def append_result(path:str|Path, # results file (JSON lines)

@@ -7,7 +7,7 @@ __all__ = ['PAPER_SWEEP', 'PAPER_MODULE', 'sweep_configs', 'shard', 'run_status'
            'configs_from_args', 'ignored_options', 'main']
 
 # %% ../nbs/06e_sweep.ipynb #1ecdff13
-import os, sys, re, json, argparse, contextlib
+import os, sys, re, argparse
 from dataclasses import fields, replace
 from pathlib import Path
 import torch
