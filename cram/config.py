@@ -281,7 +281,7 @@ def check_batch(x:torch.Tensor, # `(B, 3, H, W)` images of a batch
                 name:str, # how the message calls the dataset
                ):
     "Raise `BadData` naming the dataset and the index of the first bad item when a batch holds a non-finite image or a label out of range."
-    if bool(torch.isfinite(x).all()) and bool(((y >= 0) & (y < n_classes)).all()): return
+    if bool(torch.isfinite(x).all() & ((y >= 0) & (y < n_classes)).all()): return   # one host synchronisation per batch
     msg = find_bad_item(ds, n_classes, name) or f"a batch of {name} holds a non-finite image or a label outside [0, {n_classes}) (an item differs each time it is read)"
     raise BadData(msg + "; fix or drop it")
 

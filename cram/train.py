@@ -111,12 +111,12 @@ def train_epoch(step:TrainStep, # the model's training forward
                         + (f", or the equivariance weight λ = {cfg.lam:g} is" if cfg.equivariance else '')
                         + "; try a smaller --lr.")
     bar = tqdm(loader, desc=bar_desc, disable=not progress, leave=False, mininterval=2., dynamic_ncols=True)
-    n_steps = len(loader)
+    n_steps, n_cls = len(loader), n_classes or _n_outputs(step)
     for k, batch in enumerate(bar):
         for g in opt.param_groups: g['lr'] = cfg.lr_at((epoch * n_steps + k) / (cfg.epochs * n_steps))
         x, y, _ = unpack_batch(batch)
         x, y = x.to(device, non_blocking=True).float(), y.to(device, non_blocking=True)
-        check_batch(x, y, n_classes or _n_outputs(step), loader.dataset, 'the training set')   # before it touches weights or batch norm
+        check_batch(x, y, n_cls, loader.dataset, 'the training set')   # before it touches weights or batch norm
         if channels_last: x = x.contiguous(memory_format=torch.channels_last)
         T = xw = None
         if cfg.equivariance:
@@ -247,18 +247,18 @@ def box_evaluation(model:nn.Module, # a `CramNet`
 # %% ../nbs/06d_train.ipynb #b3150760
 CKPT_KEYS = ('run_id', 'config', 'model', 'optimizer', 'scaler', 'epoch', 'history', 'rng', 'elapsed', 'resumes')
 
-def _load_checkpoint(ckpt:Path, rid:str, device, cfg:TrainConfig|None=None)->dict|None:
+def _load_checkpoint(ckpt:Path, rid:str, device, cfg:TrainConfig)->dict|None:
     "The newest good checkpoint of run `rid` (`ckpt`, else `ckpt.prev`): one `train_run` wrote for this run; a bad one is set aside with a warning."
     for p in (ckpt, ckpt.with_name(ckpt.name + '.prev')):
         if not p.exists(): continue
         try:
             st = checked_load(p, device, need=CKPT_KEYS, checksum=True)
             if st['run_id'] != rid: raise CorruptFile(f"{p} belongs to run {st['run_id']}, not {rid}")
-            if cfg is not None and st['config'] != asdict(cfg): raise CorruptFile(f"{p}: written for another config than run {rid}'s")
-            e = st['epoch']
-            if not (isinstance(e, int) and 1 <= e <= (cfg.epochs if cfg else e) and isinstance(st['history'], list) and len(st['history']) == e):
-                raise CorruptFile(f"{p}: epoch {e!r} with {len(st['history']) if isinstance(st['history'], list) else '?'} epochs of history "
-                                  f"does not fit a run of {cfg.epochs if cfg else '?'} epochs")
+            if st['config'] != asdict(cfg): raise CorruptFile(f"{p}: written for another config than run {rid}'s")
+            e, hist = st['epoch'], st['history']
+            if not (isinstance(e, int) and 1 <= e <= cfg.epochs and isinstance(hist, list) and len(hist) == e):
+                raise CorruptFile(f"{p}: epoch {e!r} with {len(hist) if isinstance(hist, list) else '?'} epochs of history "
+                                  f"does not fit a run of {cfg.epochs} epochs")
             return st
         except CorruptFile as e:
             aside = p.with_name(f'{p.name}.corrupt-{int(time.time())}')
