@@ -4,24 +4,65 @@
    if a notebook fails, and so does this script if nbdev warns about a cell that mixes imports with other code (such a
    cell is executed when the docs are built).
 2. Each processed notebook is rendered to HTML with nbconvert, MathJax from Debian's `libjs-mathjax` (no CDN), under the
-   page name Quarto gives it (`output-file`).
+   page name Quarto gives it (`output-file`), the way Quarto shows it: the front matter's title and description on
+   top, cell options (`#| ...`) applied and hidden (`echo: false`, `code-fold`), no prompts, Pandoc's link attributes
+   applied, links to notebooks pointing at their pages, an 800 px reading column with 16 px text.
 3. Internal links (relative, or to the published site) must reach an existing page and anchor.
-4. Each page is opened in headless Chromium from a local server; a script added to the page reports MathJax errors and
-   images that did not load.
+4. Each page is opened in headless Chromium (window 1280x900) from a local server; a script added to the page reports
+   what a reader would see as a defect: MathJax errors, math left as `$...$`, images that did not load, Markdown tables
+   and attribute blocks left as raw text, prompts, a title that is not the front matter's, pages over 15 screens
+   long, and figures whose smallest text is under `cram.pages.MIN_TEXT_PX` at the size the page shows them.
 
 Usage: python .ci/docs.py [--out DIR] [--keep] [--screenshot PAGE ...]
 """
-import argparse, contextlib, functools, html.parser, http.server, json, os, re, shutil, subprocess, sys, threading, time
+import argparse, base64, contextlib, functools, html, html.parser, http.server, json, os, re, shutil, subprocess, sys
+import threading, time
 import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# this folder's scripts are not modules: `.ci/numbers.py` would stand in for the standard library's `numbers`
+sys.path[:] = [p for p in sys.path if Path(p or '.').resolve() != ROOT / '.ci']
 SITE = 'https://cram-project.github.io/cram/'
 MATHJAX = Path('/usr/share/javascript/mathjax')
 CHROMIUM = (shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
             or '/usr/bin/chromium')
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
          '--disable-component-update', '--disable-sync', '--hide-scrollbars']
+
+WINDOW = (1280, 900)                          # the window the pages are checked in
+MAX_SCREENS = 15                              # a page longer than this many windows is too long to read: split it
+
+CSS = """
+:root { --jp-content-font-size1: 16px; --jp-content-line-height: 1.5; --jp-code-font-size: 14px;
+        --jp-code-line-height: 1.45; }
+body.jp-Notebook { padding: 24px 16px; }
+main { max-width: 800px; margin: 0 auto; }
+#title-block-header { margin: 0 0 1.5rem; }
+#title-block-header h1.title { font-size: 2.25rem; line-height: 1.2; margin: 0 0 .75rem; }
+#title-block-header .description { font-size: 1.15rem; color: #495057; }
+details.code-fold > summary { cursor: pointer; font-size: .875rem; color: #6c757d; margin: .25rem 0; }
+"""
+
+# Quarto's page, on top of nbconvert's lab template: the title block, folded code, the reading column
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{% block html_head_css %}{{ super() }}<style type="text/css">{{ resources.cram_css }}</style>
+{% endblock html_head_css %}
+{%- block body_header -%}{{ super() }}
+{%- if resources.cram_title %}
+<header id="title-block-header"><h1 class="title">{{ resources.cram_title }}</h1>
+{%- if resources.cram_description %}
+<div class="description">{{ resources.cram_description }}</div>{% endif %}
+</header>
+{%- endif -%}
+{%- endblock body_header -%}
+{% block input_group -%}
+{%- set fold = cell.metadata.get('cram_fold') -%}
+{%- if fold %}<details class="code-fold"{{ ' open' if fold == 'show' else '' }}><summary>Code</summary>{% endif -%}
+{{ super() }}
+{%- if fold %}</details>{% endif -%}
+{%- endblock input_group %}
+"""
 
 CHECK_JS = """<script>
 window.addEventListener('load', function () {
@@ -33,9 +74,61 @@ window.addEventListener('load', function () {
     }
     var err = document.querySelectorAll('.MathJax_Error, .mjx-merror, merror, mjx-merror').length;
     var math = document.querySelectorAll('.MathJax_CHTML, .mjx-chtml, .MathJax_Display, .MathJax').length;
+    // The text a reader sees, block by block: MathJax 2's own nodes (typeset math, its source scripts, assistive MathML)
+    // and scripts are not text; code inputs are checked only for cell options.
+    var MJ = /(^|\\s)(MathJax|mjx-|MJX)/, BLOCKS = 'p,li,td,th,h1,h2,h3,h4,h5,h6,dt,dd,pre,blockquote,summary,caption,figcaption,div,header,main,body';
+    var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {acceptNode: function (n) {
+      if (n.nodeType === 3) return NodeFilter.FILTER_ACCEPT;
+      var t = n.tagName.toLowerCase();
+      if (t === 'script' || t === 'style' || t === 'noscript' || t === 'template' || t.indexOf('mjx-') === 0) return NodeFilter.FILTER_REJECT;
+      if ((typeof n.className === 'string' && MJ.test(n.className)) || (n.id || '').indexOf('MathJax') === 0) return NodeFilter.FILTER_REJECT;
+      return NodeFilter.FILTER_SKIP;
+    }});
+    var scopes = {all: new Map(), prose: new Map(), bare: new Map(), math: new Map()};
+    function add(scope, block, text) { scopes[scope].set(block, (scopes[scope].get(block) || '') + text); }
+    for (var n = walker.nextNode(); n; n = walker.nextNode()) {
+      var p = n.parentElement;
+      if (!n.data.trim() || p.closest('.jp-InputArea-editor')) continue;                 // code inputs
+      if (p.getClientRects().length === 0 && !p.closest('details')) continue;             // not displayed
+      var pre = p.closest('pre'), outPre = pre && p.closest('.jp-RenderedText');          // printed output
+      var code = p.closest('code') || (pre && !outPre), block = p.closest(BLOCKS);
+      add('all', block, n.data);                                   // prompts: anywhere
+      if (!pre && !p.closest('table')) add('prose', block, n.data);   // raw tables: outside <pre> and tables, code included
+      if (!pre && !code) add('bare', block, n.data);               // raw attribute blocks: outside any code
+      if (!code) add('math', block, n.data);                       // untypeset math: prose and printed outputs
+    }
+    function find(scope, test) {
+      var hits = [];
+      scopes[scope].forEach(function (text) {
+        var lines = text.split('\\n');
+        for (var i = 0; i < lines.length; i++) if (test(lines[i])) { hits.push(lines[i].trim().slice(0, 120)); break; }
+      });
+      return hits;
+    }
+    var pipes = find('prose', function (l) { l = l.trim(); return /^\\|.*\\|/.test(l) || /\\|\\s?:?-{3}/.test(l); });
+    var attrs = find('bare', function (l) { return /\\{[^{}]*\\b[\\w-]+=("[^"]*"|'[^']*')[^{}]*\\}|\\{\\s*([#.][\\w-]+\\s+)*[\\w-]+=/.test(l); });
+    var prompts = find('all', function (l) { return /\\b(In|Out)\\s*\\[[\\s\\d]*\\]:/.test(l); });
+    var dollars = find('math', function (l) { return /\\$\\$|\\$[^\\s$][^$]*\\$/.test(l); });
+    var directives = [];
+    document.querySelectorAll('.jp-InputArea-editor').forEach(function (ed) {
+      if (/(^|\\n)\\s*#\\|/.test(ed.textContent)) directives.push((ed.closest('.jp-Cell') || {}).id || '?');
+    });
+    var figures = [], k = 0;
+    for (var j = 0; j < document.images.length; j++) {
+      var f = document.images[j], src = f.getAttribute('src') || '';
+      if (src.indexOf('data:image/png') !== 0 && src.indexOf('data:image/jpeg') !== 0) continue;
+      figures.push({index: k++, output: !!f.closest('.jp-OutputArea-output'), natural: f.naturalWidth, shown: f.clientWidth,
+                    length: src.length, cell: (f.closest('.jp-Cell') || {}).id || '?'});
+    }
+    var h1 = document.querySelector('h1'), h1text = null;
+    if (h1) { h1text = ''; var w = document.createTreeWalker(h1, NodeFilter.SHOW_TEXT);
+              for (var t = w.nextNode(); t; t = w.nextNode()) if (!t.parentElement.closest('a.anchor-link, script')) h1text += t.data; }
+    var height = Math.max(document.documentElement.scrollHeight, document.body.scrollHeight);
     var pre = document.createElement('pre'); pre.id = 'cram-check';
     pre.textContent = JSON.stringify({broken_images: bad, mathjax_errors: err, math_nodes: math,
-                                      mathjax: typeof MathJax !== 'undefined'});
+                                      mathjax: typeof MathJax !== 'undefined', pipes: pipes, attrs: attrs, prompts: prompts,
+                                      dollars: dollars, directives: directives, figures: figures, h1: h1text,
+                                      height: height, window: [window.innerWidth, window.innerHeight]});
     document.body.appendChild(pre);
   }
   if (window.MathJax && MathJax.Hub) MathJax.Hub.Queue(report); else report();
@@ -56,31 +149,129 @@ def process():
     return Path(cache), mixed
 
 
+def yaml_block(src):
+    "The YAML of a `---`-fenced front matter block as a dict; `None` when `src` is not one."
+    import yaml
+    m = re.match(r'\s*---[ \t]*\n(.*?)\n?---[ \t]*(\n|$)', src, re.S)
+    if not m: return None
+    try: d = yaml.safe_load(m[1]) or {}
+    except yaml.YAMLError: return None
+    return {str(k): v for k, v in d.items()} if isinstance(d, dict) else None
+
+
 def frontmatter(nb):
-    "The YAML front matter nbdev puts in the first raw cell, as a dict of simple `key: value` lines."
+    "The YAML front matter nbdev puts in the first raw cell, as a dict; `None` when there is none."
     cells = nb.get('cells', [])
-    if not cells or cells[0]['cell_type'] != 'raw': return {}
-    src = ''.join(cells[0]['source'])
-    return {m[1]: m[2].strip().strip("'\"") for m in re.finditer(r'^([\w-]+):\s*(.*)$', src, re.M)}
+    if not cells or cells[0]['cell_type'] != 'raw': return None
+    return yaml_block(''.join(cells[0]['source']))
+
+
+def plain(md):
+    "The text a reader sees of one line of Markdown (code spans, emphasis and links as their text), spaces collapsed."
+    md = re.sub(r'!?\[([^\]]*)\]\([^)]*\)', r'\1', str(md))
+    md = re.sub(r'`([^`]*)`', r'\1', md)
+    md = re.sub(r'(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1', r'\2', md)
+    return ' '.join(md.split())
+
+
+def inline_md(md):
+    "One line of Markdown as HTML without the paragraph around it (a title)."
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    h = markdown2html_mistune(str(md)).strip()
+    return h[3:-4] if h.startswith('<p>') and h.endswith('</p>') and h.count('<p>') == 1 else h
+
+
+_ATTR = re.compile(r'\s*(?:([#.])([\w:-]+)|([\w-]+)=("[^"]*"|\'[^\']*\'|[^\s"\'}]+))')
+_LINK_ATTRS = re.compile(r'(!?)\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(([^()\s]+)\)\{([^{}]*)\}')
+
+
+def link_attrs(md):
+    "Pandoc's attributes after a link or image, `[text](url){target=\"_blank\" ...}` (nbdev's show_doc writes them), applied as Quarto does: the link as HTML with those attributes."
+    def sub(m):
+        bang, text, url, spec = m.groups()
+        attrs, pos, classes = {}, 0, []
+        for a in _ATTR.finditer(spec):
+            if a.start() != pos: return m[0]                      # not an attribute block: leave it to be seen
+            pos = a.end()
+            if a[1] == '#': attrs['id'] = a[2]
+            elif a[1] == '.': classes.append(a[2])
+            else: attrs[a[3]] = a[4].strip('"\'')
+        if spec[pos:].strip(): return m[0]
+        if classes: attrs['class'] = ' '.join(classes)
+        at = ''.join(f' {k}="{html.escape(v)}"' for k, v in attrs.items())
+        if bang: return f'<img src="{html.escape(url)}" alt="{html.escape(text)}"{at}/>'
+        return f'<a href="{html.escape(url)}"{at}>{text}</a>'
+    return _LINK_ATTRS.sub(sub, md)
+
+
+def cell_options(src):
+    "Quarto's cell options (`#| key: value` lines) of a code cell, and its code without them."
+    opts, code = {}, []
+    for line in src.splitlines():
+        m = re.match(r'\s*#\|\s*(.*)$', line)
+        if not m: code.append(line); continue
+        k, _, v = m[1].partition(':')
+        opts[k.strip()] = v.strip().strip('\'"').lower()
+    return opts, '\n'.join(code).strip('\n')
+
+
+def quarto_cells(nb):
+    "What Quarto does to the cells before showing them: cell options applied (`include`, `output`, `echo`, `code-fold`) and their lines hidden, Pandoc link attributes applied in Markdown cells and Markdown outputs."
+    cells = []
+    for c in nb.cells:
+        if c.cell_type == 'markdown': c.source = link_attrs(c.source)
+        if c.cell_type != 'code': cells.append(c); continue
+        opts, c.source = cell_options(c.source)
+        if opts.get('include') == 'false': continue
+        if opts.get('output') == 'false': c.outputs = []
+        if opts.get('echo') == 'false' or not c.source.strip(): c.metadata.setdefault('transient', {})['remove_source'] = True
+        elif opts.get('code-fold') in ('true', 'show'): c.metadata['cram_fold'] = opts['code-fold']
+        for o in c.get('outputs', []):
+            if 'text/markdown' in o.get('data', {}): o.data['text/markdown'] = link_attrs(o.data['text/markdown'])
+        cells.append(c)
+    nb.cells = cells
+    return nb
+
+
+def page_links(body, pages):
+    "Links to a notebook of the project (`01_core.ipynb#anchor`) point at its page (`core.html#anchor`), as Quarto makes them."
+    def sub(m):
+        href = html.unescape(m[1])
+        if re.match(r'^[a-z][a-z0-9+.-]*:', href) or href.startswith(('//', '#')): return m[0]
+        path, sep, anchor = href.partition('#')
+        page = pages.get(path.removeprefix('./'))
+        return m[0] if page is None else f'href="{html.escape(page + sep + anchor)}"'
+    return re.sub(r'href="([^"]*)"', sub, body)
+
+
+def exporter():
+    "nbconvert's lab template without prompts, with Quarto's title block, folded code and reading column."
+    import jinja2
+    from nbconvert import HTMLExporter
+    ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True,
+                      extra_loaders=[jinja2.DictLoader({'cram.html.j2': TEMPLATE})], template_file='cram.html.j2')
+    ex.mathjax_url = 'mathjax/MathJax.js?config=TeX-AMS_CHTML'
+    return ex
 
 
 def render(cache, out):
-    "Render each processed notebook to `out/<output-file>`; returns {notebook name: page name}."
+    "Render each processed notebook to `out/<output-file>` as Quarto shows it; returns {notebook name: page name}."
     import nbformat
-    from nbconvert import HTMLExporter
     out.mkdir(parents=True, exist_ok=True)
-    ex = HTMLExporter(template_name='lab')
-    ex.mathjax_url = 'mathjax/MathJax.js?config=TeX-AMS_CHTML'
-    pages = {}
-    for nbp in sorted(cache.glob('*.ipynb')):
-        nb = nbformat.read(nbp, as_version=4)
-        fm = frontmatter(nb)
-        if fm: nb.cells = nb.cells[1:]                                  # the front matter is Quarto's, not the page's
-        page = fm.get('output-file') or nbp.stem + '.html'
-        pages[nbp.name] = page
-        body, _ = ex.from_notebook_node(nb, resources={'metadata': {'name': fm.get('title', nbp.stem)}})
-        body = body.replace('</body>', CHECK_JS + '\n</body>')
-        (out / page).write_text(body, encoding='utf-8')
+    nbs = {p.name: nbformat.read(p, as_version=4) for p in sorted(cache.glob('*.ipynb'))}
+    fms = {k: frontmatter(nb) for k, nb in nbs.items()}
+    pages = {k: str((fms[k] or {}).get('output-file') or Path(k).stem + '.html') for k in nbs}
+    ex = exporter()
+    for name, nb in nbs.items():
+        fm = fms[name]
+        if fm is not None: nb.cells = nb.cells[1:]                      # the front matter is Quarto's, not the page's
+        fm = fm or {}
+        title = str(fm.get('title', '')); desc = str(fm.get('description', ''))
+        res = {'metadata': {'name': plain(title) or Path(name).stem}, 'cram_css': CSS,
+               'cram_title': inline_md(title) if title else '', 'cram_description': inline_md(desc) if desc else ''}
+        body, _ = ex.from_notebook_node(quarto_cells(nb), resources=res)
+        body = page_links(body, pages).replace('</body>', CHECK_JS + '\n</body>')
+        (out / pages[name]).write_text(body, encoding='utf-8')
     for d in ('images',):                                          # what the pages link to beside them
         if (cache / d).exists(): shutil.copytree(cache / d, out / d, dirs_exist_ok=True)
     for f in list(cache.glob('*.png')) + list(cache.glob('*.css')): shutil.copy2(f, out / f.name)
@@ -89,14 +280,27 @@ def render(cache, out):
     return pages
 
 
+def titles(cache, pages):
+    "The title each page must show: the front matter's, wherever its YAML cell is (Pandoc reads metadata blocks anywhere, the last one wins)."
+    import nbformat
+    found = {}
+    for name, page in pages.items():
+        nb = nbformat.read(cache / name, as_version=4)
+        for c in nb.cells:
+            fm = yaml_block(c.source) if c.cell_type == 'raw' else None
+            if fm and fm.get('title'): found[page] = plain(fm['title'])
+    return found
+
+
 class _Links(html.parser.HTMLParser):
     def __init__(self):
-        super().__init__(); self.hrefs, self.ids = [], set()
+        super().__init__(); self.hrefs, self.ids, self.pngs = [], set(), []
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if a.get('id'): self.ids.add(a['id'].lower())                  # Quarto's anchors are lower case, nbconvert's not
         if tag == 'a' and a.get('name'): self.ids.add(a['name'].lower())
         if tag == 'a' and a.get('href'): self.hrefs.append(a['href'])
+        if tag == 'img' and (a.get('src') or '').startswith(('data:image/png', 'data:image/jpeg')): self.pngs.append(a['src'])
 
 
 def page_ids(out, pages):
@@ -108,11 +312,10 @@ def page_ids(out, pages):
 
 
 def check_links(out, pages):
-    "Internal links: relative ones and those into the published site must reach a page and an anchor that exist."
+    "Internal links: relative ones and those into the published site must reach a file of the site and an anchor that exist."
     parsed = {}
     for page in pages.values():
         p = _Links(); p.feed((out / page).read_text(encoding='utf-8')); parsed[page] = p
-    by_nb = {k: v for k, v in pages.items()} | {Path(k).stem + '.html': v for k, v in pages.items()}
     dead, n = [], 0
     for page, p in parsed.items():
         for href in p.hrefs:
@@ -120,12 +323,10 @@ def check_links(out, pages):
             elif re.match(r'^[a-z][a-z0-9+.-]*:', href) or href.startswith('//'): continue   # external: not checked here
             else: target = href
             path, _, anchor = target.partition('#')
-            path = path.split('?')[0]
-            if path == '': dest = page
-            else: dest = by_nb.get(path, path)
+            dest = path.split('?')[0] or page
             n += 1
             if dest not in parsed:
-                if not (out / dest).exists(): dead.append(f'{page}: {href} (no page {dest})')
+                if not (out / dest).exists(): dead.append(f'{page}: {href} (no file {dest} in the site)')
                 continue
             if anchor and anchor.lower() not in parsed[dest].ids: dead.append(f'{page}: {href} (no anchor #{anchor} in {dest})')
     return n, dead
@@ -170,43 +371,145 @@ def chromium(args, timeout=120):
                               timeout=timeout)
 
 
-def check_pages(out, pages):
-    "Open each page in headless Chromium; collect what the added script reports."
-    problems, math = [], 0
+@functools.cache
+def window_size(width, height):
+    "The `--window-size` that gives a `width` x `height` viewport to `--dump-dom` (headless Chromium counts in browser chrome it does not show)."
+    probe = 'data:text/html,<script>document.write(innerWidth %2B "x" %2B innerHeight)</script>'
+    m = re.search(r'(\d+)x(\d+)', chromium([f'--window-size={width},{height}', '--dump-dom', probe]).stdout)
+    dw, dh = (width - int(m[1]), height - int(m[2])) if m else (0, 0)
+    return f'--window-size={width + dw},{height + dh}'
+
+
+def check_figures(page, html_pngs, figures):
+    "Each figure (a PNG output) records its smallest text (`cram.pages`); at the width the page shows it, that text must be at least `MIN_TEXT_PX`."
+    from cram.pages import MIN_TEXT_PX, image_text_px
+    if [len(s) for s in html_pngs] != [f['length'] for f in figures]:
+        return [f'{page}: the PNG images in the page and in the browser differ ({len(html_pngs)} against {len(figures)})']
+    problems = []
+    for f in figures:
+        if not f['output'] or not f['natural']: continue              # not a figure, or broken (reported as such)
+        px = image_text_px(base64.b64decode(html_pngs[f['index']].split(',', 1)[1]))
+        where = f"{page}: figure in {f['cell']}"
+        if px is None: problems.append(f'{where}: figure without a text-size record: re-run its cell with record_text_size()')
+        elif px * f['shown'] / f['natural'] < MIN_TEXT_PX:
+            problems.append(f"{where}: smallest text {px * f['shown'] / f['natural']:.1f} px as shown ({f['shown']} of "
+                            f"{f['natural']} px wide; {px:.1f} px in the PNG), under MIN_TEXT_PX = {MIN_TEXT_PX}")
+    return problems
+
+
+def check_pages(out, pages, want_titles):
+    "Open each page in headless Chromium; check what the added script reports. Returns problems, formulas, {page: height}."
+    problems, math, heights = [], 0, {}
     with serve(out) as url:
         for page in pages.values():
-            r = chromium(['--virtual-time-budget=30000', '--run-all-compositor-stages-before-draw', '--dump-dom', url + page])
+            r = chromium([window_size(*WINDOW), '--virtual-time-budget=30000',
+                          '--run-all-compositor-stages-before-draw', '--dump-dom', url + page])
             m = re.search(r'<pre id="cram-check">(.*?)</pre>', r.stdout, re.S)
             if not m: problems.append(f'{page}: the page did not finish loading ({r.stderr.strip()[-300:]})'); continue
             rep = json.loads(html.unescape(m[1]))
-            math += rep['math_nodes']
+            math += rep['math_nodes']; heights[page] = rep['height']
+            if rep['window'] != list(WINDOW): problems.append(f"{page}: checked in a {rep['window']} window, not {WINDOW}")
             if not rep['mathjax']: problems.append(f'{page}: MathJax did not load')
             if rep['mathjax_errors']: problems.append(f"{page}: {rep['mathjax_errors']} MathJax error node(s)")
             for src in rep['broken_images']: problems.append(f'{page}: broken image {src}')
-    return problems, math
+            problems += [f'{page}: Markdown table shown as raw text: {x!r}' for x in rep['pipes']]
+            problems += [f'{page}: attribute block shown as raw text: {x!r}' for x in rep['attrs']]
+            problems += [f'{page}: prompt shown: {x!r}' for x in rep['prompts']]
+            problems += [f'{page}: math not typeset: {x!r}' for x in rep['dollars']]
+            problems += [f'{page}: cell option line (#| ...) shown in the code of {x}' for x in rep['directives']]
+            if rep['height'] > MAX_SCREENS * WINDOW[1]:
+                problems.append(f"{page}: {rep['height'] / WINDOW[1]:.1f} screens long (over {MAX_SCREENS} screens of "
+                                f"{WINDOW[1]} px at {WINDOW[0]} px wide): split it")
+            p = _Links(); p.feed((out / page).read_text(encoding='utf-8'))
+            problems += check_figures(page, p.pngs, rep['figures'])
+            want = want_titles.get(page)
+            if want is not None and ' '.join((rep['h1'] or '').split()) != want:
+                problems.append(f"{page}: first <h1> is {rep['h1']!r}, not the front matter title {want!r}")
+    return problems, math, heights
 
 
-def screenshot(out, page, png, width=1200, height=1600):
+def screenshot(out, page, png, width=WINDOW[0], height=2 * WINDOW[1]):
+    "A PNG of the top of `page`, `width` x `height` (a screenshot is the whole window)."
     with serve(out) as url:
         chromium([f'--window-size={width},{height}', '--virtual-time-budget=30000', f'--screenshot={png}', url + page])
 
 
+def _png_cell(fig, n):
+    "A code cell whose output is `fig` as `cram.pages.figure_png` makes it (`None`: a plain PNG without a record)."
+    import io, nbformat
+    if n is None: buf = io.BytesIO(); fig.savefig(buf, format='png'); png = buf.getvalue()
+    else:
+        from cram.pages import figure_png
+        png = figure_png(fig)
+    return nbformat.v4.new_code_cell('fig', execution_count=n or 9, outputs=[nbformat.v4.new_output(
+        'display_data', data={'image/png': base64.b64encode(png).decode(), 'text/plain': '<Figure>'})])
+
+
+def _figure(size):
+    "A small matplotlib figure whose smallest text is `size` points."
+    import matplotlib
+    from matplotlib.figure import Figure
+    with matplotlib.rc_context({'font.size': max(size, 10)}):
+        fig = Figure(figsize=(5, 3.5), dpi=100); ax = fig.subplots(); ax.plot([0, 1, 2], [1, 3, 2])
+        ax.set_title('a title', fontsize=size); ax.set_xlabel('x', fontsize=size)
+    return fig
+
+
+def _planted():
+    "The notebooks of the self-test, as `proc_nbs` writes them: {name: notebook}, and the page that must pass."
+    import nbformat
+    from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code, new_raw_cell as raw, new_output
+    def fm(title, out=None): return raw(f'---\ntitle: {title}\ndescription: "A planted page"\n'
+                                         + (f'output-file: {out}\n' if out else '') + '---\n\n')
+    def printed(src, text, n): return code(src, execution_count=n, outputs=[new_output('stream', name='stdout', text=text)])
+    broken = new_notebook(cells=[fm("'Broken: `page`'", 'broken.html'), md(
+        '## Broken\n\nA formula $x^2$ and a broken one $\\frac{1}{$.\n\n![gone](gone.png)\n\n'
+        '[dead page](nowhere.html), [dead notebook](nowhere.ipynb), [dead anchor](#no-such-heading), [fine](#broken)'),
+        md('| flag | meaning |\n|---|---|\n| `#| gpu` | needs a GPU |\n| `slow` | long |'),
+        md('Some plain text{target="_blank" style="float:right"} after it.'),
+        md('In [ ]: x = 1'),
+        printed('print(s)', 'the width is $\\sigma$ here\n', 1),
+        _png_cell(_figure(5), 2), _png_cell(_figure(14), None)])
+    long = new_notebook(cells=[fm('A long page', 'long.html')] + [md(f'Paragraph {i}.') for i in range(400)])
+    untitled = new_notebook(cells=[md('An introduction first.'), fm('A dropped title', 'untitled.html')])
+    clean = new_notebook(cells=[fm("'A *clean* page: `fine`'", 'clean.html'), md(
+        '## Section\n\nTypeset $x^2$ and $$\\sum_i a_i$$ and a [link](long.ipynb), [an anchor](broken.ipynb#broken) '
+        'and [this section](#section).\n\n| flag | meaning |\n|---|---|\n| `gpu` | needs a GPU |\n| `slow` | long |'),
+        printed('#| code-fold: true\nprint(1)', '1\n', 1),
+        code('#| echo: false\n#| output: asis\nshow_doc(f)', execution_count=2, outputs=[new_output(
+            'execute_result', execution_count=2, data={'text/markdown': '---\n\n[source](https://example.org/f.py#L1){target='
+                                                       '"_blank" style="float:right; font-size:smaller"}\n\n### f\n\n*Does f.*',
+                                                       'text/plain': 'f'})]),
+        printed('x = 1\nx', '1\n', 3), _png_cell(_figure(14), 4)])
+    return {'broken.ipynb': broken, 'long.ipynb': long, 'untitled.ipynb': untitled, 'clean.ipynb': clean}, 'clean.html'
+
+
 def self_test():
-    "The checks must fail on a page with a broken formula, a missing image and dead links: render one and see."
+    "The checks must fail on pages with each planted fault, and pass a clean page: render them as the site's are and see."
     import nbformat, tempfile
     with tempfile.TemporaryDirectory() as d:
         cache, out = Path(d) / 'proc', Path(d) / 'site'; cache.mkdir()
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-            '# Broken\n\nA formula $x^2$ and a broken one $\\frac{1}{$.\n\n![gone](gone.png)\n\n'
-            '[dead page](nowhere.html), [dead anchor](#no-such-heading), [fine](#broken)')])
-        nbformat.write(nb, cache / 'broken.ipynb')
+        nbs, clean = _planted()
+        for name, nb in nbs.items(): nbformat.write(nb, cache / name)
         pages = render(cache, out)
         n, dead = check_links(out, pages)
-        problems, math = check_pages(out, pages)
-    found = {'dead page': any('nowhere.html' in x for x in dead), 'dead anchor': any('no-such-heading' in x for x in dead),
-             'good anchor passes': not any('#broken' in x for x in dead), 'broken image': any('broken image' in x for x in problems),
-             'MathJax error': any('MathJax error' in x for x in problems), 'formulas typeset': math > 0}
+        problems, math, heights = check_pages(out, pages, titles(cache, pages))
+        clean_html = (out / clean).read_text(encoding='utf-8')
+    on = lambda page, text: any(x.startswith(page + ':') and text in x for x in dead + problems)
+    found = {'dead page': on('broken.html', 'nowhere.html'), 'dead notebook link': on('broken.html', 'nowhere.ipynb'),
+             'dead anchor': on('broken.html', 'no-such-heading'), 'good anchor passes': not on('broken.html', '#broken '),
+             'broken image': on('broken.html', 'broken image'), 'MathJax error': on('broken.html', 'MathJax error'),
+             'formulas typeset': math > 0, 'raw table': on('broken.html', 'Markdown table shown as raw'),
+             'raw attributes': on('broken.html', 'attribute block shown as raw'), 'prompt': on('broken.html', 'prompt shown'),
+             'untypeset math': on('broken.html', 'math not typeset'), 'small figure text': on('broken.html', 'under MIN_TEXT_PX'),
+             'figure without record': on('broken.html', 'without a text-size record'),
+             'over-long page': on('long.html', 'screens long'), 'title dropped': on('untitled.html', 'front matter title'),
+             'code folded': '<details class="code-fold"><summary>Code</summary>' in clean_html,
+             'clean page passes': not any(x.startswith(clean + ':') for x in dead + problems)}
     log('self-test of the checks: ' + ', '.join(f'{k}: {"ok" if v else "MISSED"}' for k, v in found.items()))
+    if not found['clean page passes']:
+        for x in dead + problems:
+            if x.startswith(clean + ':'): log('  clean page:', x)
     return all(found.values())
 
 
@@ -227,9 +530,11 @@ def main(argv=None):
     n_links, dead = check_links(out, pages)
     n_api, api = check_api(out, page_ids(out, pages))
     log(f'checked {n_api} API entries (docstring and show_doc)')
-    problems, math = check_pages(out, pages)
+    problems, math, heights = check_pages(out, pages, titles(cache, pages))
     t3 = time.time()
     log(f'checked {n_links} internal links and {len(pages)} pages in Chromium ({math} formulas typeset) in {t3 - t2:.0f}s')
+    log(f'page heights in screens of {WINDOW[1]} px (at most {MAX_SCREENS}): '
+        + ', '.join(f'{p} {h / WINDOW[1]:.1f}' for p, h in sorted(heights.items(), key=lambda x: -x[1])))
     for p in a.screenshot:
         (out / 'shots').mkdir(exist_ok=True); screenshot(out, p, out / 'shots' / (Path(p).stem + '.png'))
     bad = [f'cell that mixes imports with other code (run by the docs build): {m!r}' for m in mixed] + dead + api + problems

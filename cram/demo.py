@@ -31,6 +31,14 @@ _COLUMNS = [('method', 'method', '{}'), ('val acc', 'final_val_acc', '{:.3f}'), 
             ('mean σ', 'sigma', '{:.3f}'), ('coverage', 'coverage', '{:.3f}'), ('area', 'area', '{:.3f}'),
             ('catching Ψ', 'catching_rate', '{:.3f}'), ('localising', 'localising', None), ('train s', 'wall_time_s', '{:.0f}')]
 
+_PARTS = [('val acc', 'best acc', 'IoU', 'pointing', 'localising', 'train s'),      # accuracy and where the rectangle is
+          ('spread', 'mean σ', 'coverage', 'area', 'catching Ψ')]                     # its size and spread
+
+def _split_table(heads, body, markdown, keep):
+    "The table as two tables of at most 8 columns (the first `keep` columns in each): accuracy and where, then size."
+    idx = [list(range(keep)) + [heads.index(h) for h in part if h in heads] for part in _PARTS]
+    return '\n\n'.join(render_table([heads[i] for i in ix], [[b[i] for i in ix] for b in body], markdown) for ix in idx)
+
 def row_value(r:dict, # a results row
               key:str, # a top-level field, a localisation metric, or 'localising'
              )->object: # the value, or None where the row has none
@@ -86,7 +94,7 @@ def results_table(rows:list, # results rows (`train_run` output or `load_results
         v = row_value(r, key)
         return '—' if v is None else fmt.format(v)
     body = [[cell(r, k, f) for _, k, f in _COLUMNS] for r in rows]
-    return render_table([h for h, _, _ in _COLUMNS], body, markdown) + (_references_text(rows, markdown) if references else '')
+    return _split_table([h for h, _, _ in _COLUMNS], body, markdown, 1) + (_references_text(rows, markdown) if references else '')
 
 # %% ../nbs/06f_demo.ipynb #6a3bdcab
 def _group_key(r):
@@ -118,10 +126,10 @@ def summary_table(rows:list, # results rows, several per method (seeds, splits)
                 line.append('—' if all(f is None for f in flags) else f'{sum(f is True for f in flags)}/{len(flags)}')
             else: line.append(pm(*mean_sd([row_value(r, k) for r in g])[:2], fmt))
         body.append(line)
-    return render_table(heads, body, markdown) + (_references_text(rows, markdown) if references else '')
+    return _split_table(heads, body, markdown, 2) + (_references_text(rows, markdown) if references else '')
 
 # %% ../nbs/06f_demo.ipynb #597b996d
-BOX_COLUMNS = [('acc', 'final_val_acc'), ('pointing', 'pointing'), ('GT-known Loc', 'boxes.rect.gt_known_loc'),
+BOX_COLUMNS = [('pointing', 'pointing'), ('GT-known Loc', 'boxes.rect.gt_known_loc'),
                ('BoxAccV2', 'boxes.rect.boxacc_v2'), ('Grad-CAM MaxBoxAccV2', 'boxes.gradcam.maxboxacc_v2'),
                ('centred box', 'boxes.centred.boxacc_v2'), ('σ at cap or floor', 'boxes.rect.sigma_at_bound')]
 
@@ -138,12 +146,16 @@ def box_table(rows:list, # results rows, several per method (seeds)
 def plot_predictions(rows:list, # results rows of runs whose models were kept
                      valid, # the validation dataset the runs used
                      out:str|Path='cram_runs', # the runs' output folder
-                     n:int=8, # number of validation images (the first `n`)
-                     size:float=1.6, # inches per panel
-                     mean=None, std=None, # normalisation of the images (default: the synthetic one, ImageNet's for pet)
-                    ):
-    "Validation images with the ground truth (dashed) and each run's predicted rectangle or position-wise map (solid)."
+                     n:int=4, # number of validation images (the first `n`)
+                     size:float=2.2, # inches per panel (at 100 dpi: 220 px)
+                     mean=None, # normalisation mean of the images (default: the synthetic one, ImageNet's for pet)
+                     std=None, # normalisation std of the images (default: as `mean`)
+                    )->object: # a matplotlib figure
+    "Validation images (columns) under each run (rows): the ground truth dashed, the predicted rectangle or position-wise map solid, and whether the class is right (✓, green frame) or wrong (✗, red frame)."
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    import matplotlib.patheffects as pe
     from cram import synthetic as D
     if mean is None: mean, std = (D.IMAGENET_MEAN, D.IMAGENET_STD) if rows[0]['dataset'] == 'pet' else (D.SYN_MEAN, D.SYN_STD)
     items = [valid[i] for i in range(min(n, len(valid)))]
@@ -152,26 +164,33 @@ def plot_predictions(rows:list, # results rows of runs whose models were kept
     gt_rect = [next((t for t in it[2:] if isinstance(t, torch.Tensor) and t.shape == (5,)), None) for it in items]
     gt_mask = [next((t for t in it[2:] if isinstance(t, torch.Tensor) and t.dtype == torch.bool and t.dim() == 2), None) for it in items]
     H, W = x.shape[-2:]
-    fig, axs = plt.subplots(len(rows), len(items), figsize=(size * len(items), size * len(rows) + .3), squeeze=False)
+    halo = [pe.withStroke(linewidth=3.5, foreground='black')]           # readable on pale and dark objects alike
+    gt_style = dict(color='white', ls='--', lw=1.6, path_effects=halo)
+    pred_style = dict(color='gold', ls='-', lw=2, path_effects=halo)
+    fig, axs = plt.subplots(len(rows), len(items), figsize=(size * len(items) + 1.4, size * len(rows) + .8), squeeze=False, dpi=100)
     for r, row in enumerate(rows):
         model, cfg = load_run_model(row['run_id'], out)
         with torch.no_grad(): logits, params, fmap = model.forward_with_attention(x)
         soft = predicted_window(params, fmap, H, W, cfg.s) if fmap is not None else None
         for c, ax in enumerate(axs[r]):
             ax.imshow(D.denormalize(x[c], mean, std).permute(1, 2, 0).numpy(), interpolation='nearest')
-            if gt_rect[c] is not None: draw_rect(ax, gt_rect[c], H, W, color='w', ls='--', lw=1.2)
-            elif gt_mask[c] is not None: ax.contour(gt_mask[c].float().numpy(), levels=[.5], colors='w', linestyles='--', linewidths=1.2)
-            if params is not None: draw_rect(ax, params[c], H, W, color='yellow', lw=1.8)
-            elif soft is not None: ax.contour(soft[c].numpy(), levels=[.5], colors='yellow', linewidths=1.5)
+            if gt_rect[c] is not None: draw_rect(ax, gt_rect[c], H, W, **gt_style)
+            elif gt_mask[c] is not None: ax.contour(gt_mask[c].float().numpy(), levels=[.5], colors='white', linestyles='--', linewidths=1.6)
+            if params is not None: draw_rect(ax, params[c], H, W, **pred_style)
+            elif soft is not None: ax.contour(soft[c].numpy(), levels=[.5], colors='gold', linewidths=2)
             ok = logits[c].argmax().item() == y[c].item()
             ax.set_xlim(-.5, W - .5); ax.set_ylim(H - .5, -.5); ax.set_xticks([]); ax.set_yticks([])
-            for sp in ax.spines.values(): sp.set_color('limegreen' if ok else 'red'); sp.set_linewidth(2)
+            for sp in ax.spines.values(): sp.set_color('green' if ok else 'red'); sp.set_linewidth(3)
+            ax.text(.04, .96, '✓' if ok else '✗', transform=ax.transAxes, ha='left', va='top', fontsize=13, fontweight='bold',
+                    color='white', bbox=dict(boxstyle='round,pad=.15', fc='green' if ok else 'red', ec='none'))
         loc = row.get('localisation', {})
         label = f"{row['method']}\nacc {row['final_val_acc']:.2f}"
-        if 'iou' in loc: label += f"\nIoU {loc['iou']:.2f}" + (f", pt {loc['pointing']:.2f}" if 'pointing' in loc else '')
-        axs[r, 0].set_ylabel(label, fontsize=10)
-    fig.suptitle('validation images: ground truth dashed, prediction solid; frame green = correct class', fontsize=11)
-    fig.tight_layout()
+        if 'iou' in loc: label += f"\nIoU {loc['iou']:.2f}" + (f"\npointing {loc['pointing']:.2f}" if 'pointing' in loc else '')
+        axs[r, 0].set_ylabel(label, fontsize=11, rotation=0, ha='right', va='center', labelpad=8)
+    handles = [Line2D([], [], **gt_style, label='ground truth'), Line2D([], [], **pred_style, label='prediction'),
+               Patch(fc='green', label='✓ right class'), Patch(fc='red', label='✗ wrong class')]
+    fig.legend(handles=handles, loc='upper center', ncol=4, fontsize=11, frameon=False, bbox_to_anchor=(.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, .94))
     return fig
 
 # %% ../nbs/06f_demo.ipynb #4dce5673
@@ -192,7 +211,7 @@ def demo(out:str|Path='cram_demo_out', # output folder: results.jsonl, table.md,
          fresh:bool=False, # delete the output folder first
          progress:bool=True, # progress bars
          device:str|None='cpu', # where to train
-         n_show:int=8, # validation images in the figure
+         n_show:int=4, # validation images in the figure
          log=print, # where the table and the progress lines go (None: nowhere)
          **settings, # `TrainConfig` fields that replace the defaults of `DEMO` (size, n_train, epochs, lr, residual, ...)
         )->list: # the results rows, seed by seed, method by method
@@ -219,7 +238,8 @@ def demo(out:str|Path='cram_demo_out', # output folder: results.jsonl, table.md,
     table = table_of(rows) + '\n\nboxes, as weakly supervised localisation measures them (mean ± sd over seeds):\n' + box_table(rows, False)
     (out / 'table.md').write_text(table_of(rows, markdown=True) + '\n\n' + box_table(rows) + '\n')
     fig = plot_predictions(first[0], first[1], out, n=n_show)
-    fig.savefig(out / 'rectangles.png', dpi=90)
+    from cram.pages import figure_png                      # (it imports nbdev: only when a figure is written)
+    (out / 'rectangles.png').write_bytes(figure_png(fig))   # records its smallest text size (`cram.pages`)
     import matplotlib.pyplot as plt; plt.close(fig)
     log(f"\n{table}\n\n{len(rows)} runs ({len(methods)} methods × seeds {', '.join(map(str, seeds))}) on {rows[0]['device']}: "
         f"{time.time() - t0:.0f}s wall time, {time.process_time() - c0:.0f}s CPU time; results: {out / 'results.jsonl'}, "

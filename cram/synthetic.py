@@ -54,7 +54,7 @@ def show_samples(images:torch.Tensor, # `(B, 3, H, W)` normalised images
                  masks=None, # `(B, H, W)` masks, outlined in cyan
                  mean=SYN_MEAN, # per-channel mean of the normalisation to undo
                  std=SYN_STD, # per-channel standard deviation of the normalisation to undo
-                 ncols:int=8, # images per row
+                 ncols:int=6, # images per row
                  size:float=1.7, # inches per image
                  titles=None, # explicit titles, overriding the labels
                 ):
@@ -71,7 +71,7 @@ def show_samples(images:torch.Tensor, # `(B, 3, H, W)` normalised images
         if pred_rects is not None: draw_rect(ax, pred_rects[k], H, W, color='y', lw=1., ls='--')
         t = titles[k] if titles is not None else (None if labels is None else
             (classes[int(labels[k])] if classes is not None else str(int(labels[k]))))
-        if t is not None: ax.set_title(t, fontsize=8)
+        if t is not None: ax.set_title(t, fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -105,7 +105,8 @@ def rect_corners(params:torch.Tensor, # `(B, 5)` rectangle parameters
 # %% ../nbs/00_window.ipynb #0746ef01
 def draw_rect(ax, # a matplotlib axis showing an image of size `H`×`W` with `imshow`
               params:torch.Tensor, # `(5,)` parameters of one rectangle
-              H:int, W:int, # size of the image in pixels
+              H:int, # height of the image in pixels
+              W:int, # width of the image in pixels
               **kwargs): # passed to `ax.plot` (colour, line style, ...)
     "Outline the rectangle of `params` on an image drawn with `imshow` (pixel centres at integer positions)."
     p = rect_corners(params.detach().double().cpu()[None])[0]
