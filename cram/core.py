@@ -5,8 +5,7 @@
 # %% auto #0
 __all__ = ['RESIDUALS', 'HEADS', 'AUX_WEIGHTS', 'rect_head', 'ScoreConv', 'saliency_head', 'moment_params', 'params_from_raw',
            'raw_from_params', 'at_least_float32', 'rescale_map', 'apply_attention', 'SpatialAttention', 'RectAttention',
-           'PositionWiseAttention', 'density_pool', 'evidence_map', 'outside_share', 'evidence_losses',
-           'export_attention']
+           'PositionWiseAttention', 'export_attention']
 
 # %% ../nbs/01_core.ipynb #a596bbd0
 import math, numbers, contextlib
@@ -14,6 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .window import rect_window, grid_coords
+from .evidence import density_pool, evidence_map, outside_share, evidence_losses
 
 # %% ../nbs/01_core.ipynb #96c1f094
 def rect_head(in_channels:int, # channels of the feature map the module sees
@@ -296,47 +296,6 @@ class PositionWiseAttention(SpatialAttention):
             ScoreConv(hidden, 1, 3, padding=d, dilation=d))
 
     def _map(self, x): return None, F.logsigmoid(at_least_float32(self.body(x)[:, 0]))
-
-# %% ../nbs/01_core.ipynb #e1d0c0a2
-def density_pool(x:torch.Tensor, # `(B, C, H, W)` features
-                 density:torch.Tensor, # `(B, H, W)` weights over the positions that sum to 1 (a moment head's density)
-                )->torch.Tensor: # `(B, C)`
-    "The features averaged with the density's weights, `sum_q p_q x_q`: what the evidence loss classifies."
-    if x.dim() != 4 or density.shape != (x.shape[0], *x.shape[2:]):
-        raise ValueError(f"density_pool needs features (B, C, H, W) and a density (B, H, W) with the same B, H, W; "
-                         f"got {tuple(x.shape)} and {tuple(density.shape)}")
-    return torch.einsum('bchw,bhw->bc', x, density.to(x.dtype))
-
-# %% ../nbs/01_core.ipynb #7443aa0b
-def evidence_map(x:torch.Tensor, # `(B, C, H, W)` features
-                 classifier:nn.Linear, # a linear classifier of pooled features, `C` to `K`
-                 y:torch.Tensor, # `(B,)` class of each image
-                )->torch.Tensor: # `(B, H, W)` non-negative, without gradient
-    "The class activation map of a linear classifier at every position: the ReLU of the class-`y` logit of each position's features."
-    with torch.no_grad():
-        w, b = classifier.weight[y].to(x.dtype), classifier.bias[y].to(x.dtype)
-        return F.relu(torch.einsum('bchw,bc->bhw', x, w) + b[:, None, None]).float()
-
-# %% ../nbs/01_core.ipynb #03ce63a6
-def outside_share(window:torch.Tensor, # `(B, H, W)` window in [0, 1]
-                  act:torch.Tensor, # `(B, H, W)` non-negative evidence (e.g. `evidence_map`)
-                 )->torch.Tensor: # `(B,)` in [0, 1]; 0 for an image without evidence
-    "The share of the evidence that the window leaves outside: `sum (1 - f) a / sum a`."
-    tot = act.sum((1, 2))
-    return ((1 - window.float()) * act).sum((1, 2)) / tot.clamp_min(1e-12)
-
-# %% ../nbs/01_core.ipynb #b5ca4a09
-def evidence_losses(classifier:nn.Linear, # the evidence classifier, `C` to `K`
-                    x:torch.Tensor, # `(B, C, H, W)` the module's input features
-                    density:torch.Tensor, # `(B, H, W)` the moment head's centre density
-                    window:torch.Tensor, # `(B, H, W)` the rectangle's window in [0, 1]
-                    params:torch.Tensor, # `(B, 5)` the rectangle
-                    y:torch.Tensor, # `(B,)` classes
-                   )->dict: # 'evidence' (cross-entropy), 'outside' (`outside_share`), 'area' (`4 σ1 σ2`): batch means
-    "The three auxiliary terms: where (the evidence loss) and how big (the evidence left outside, the rectangle's area)."
-    ev = F.cross_entropy(classifier(density_pool(x, density)).float(), y)
-    out = outside_share(window, evidence_map(x, classifier, y)).mean()   # the map carries no gradient
-    return {'evidence': ev, 'outside': out, 'area': (4 * params[:, 2].float() * params[:, 3].float()).mean()}
 
 # %% ../nbs/01_core.ipynb #4a9d35b3
 def export_attention(module:nn.Module, # an attention module, or a model that holds one (in eval mode for inference)

@@ -12,7 +12,8 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torchvision
-from .core import RectAttention, PositionWiseAttention, density_pool
+from .core import RectAttention, PositionWiseAttention
+from .evidence import density_pool
 
 # %% ../nbs/05_models.ipynb #a156fcd4
 @contextlib.contextmanager

@@ -126,8 +126,13 @@ class ApiEntry(BasicMarkdownRenderer):
         if self.is_property: return f"{self.nm.split('.')[-1]}{':' + ret[2:] if ret else ''}   # a property", []
         head = f"{'class' if cls else 'def'} {self.nm.split('.')[-1]}("
         one = head + ', '.join(parts) + ')' + ret
-        code = one if len(one) <= 90 else head + '\n' + ''.join(f'    {x},\n' for x in parts) + ')' + ret
-        return code, ps
+        if len(one) <= 90: return one, ps
+        lines, cur = [], head                                    # the table has one row per argument: here, fill the lines
+        for k, x in enumerate(parts):
+            x += ', ' if k + 1 < len(parts) else ')' + ret
+            if len(cur) + len(x) > 90 and cur.strip(): lines.append(cur.rstrip()); cur = '    '
+            cur += x
+        return '\n'.join(lines + [cur]), ps
 
     def _table(self, ps):
         try: dm = docments(self.sym, full=True)
