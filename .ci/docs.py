@@ -32,6 +32,7 @@ FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 
 WINDOW = (1280, 900)                          # the window the pages are checked in
 MAX_SCREENS = 15                              # a page longer than this many windows is too long to read: split it
+MAX_COLS = 8                                  # a table wider than this is split by what a reader compares (the page script says 8 too)
 
 CSS = """
 :root { --jp-content-font-size1: 16px; --jp-content-line-height: 1.5; --jp-code-font-size: 14px;
@@ -120,6 +121,13 @@ window.addEventListener('load', function () {
       figures.push({index: k++, output: !!f.closest('.jp-OutputArea-output'), natural: f.naturalWidth, shown: f.clientWidth,
                     length: src.length, cell: (f.closest('.jp-Cell') || {}).id || '?'});
     }
+    var tables = [];                                                // tables a reader sees: at most 8 columns, no index column
+    document.querySelectorAll('table').forEach(function (t) {
+      var cols = 0; t.querySelectorAll('tr').forEach(function (r) { cols = Math.max(cols, r.children.length); });
+      var first = (t.querySelector('tr') || {textContent: ''}).textContent.trim().replace(/\s+/g, ' ').slice(0, 60);
+      var index = t.closest('.jp-OutputArea-output') && t.querySelector('tbody th') ? true : false;
+      if (cols > 8 || index) tables.push({cols: cols, index: index, head: first});
+    });
     var h1 = document.querySelector('h1'), h1text = null;
     if (h1) { h1text = ''; var w = document.createTreeWalker(h1, NodeFilter.SHOW_TEXT);
               for (var t = w.nextNode(); t; t = w.nextNode()) if (!t.parentElement.closest('a.anchor-link, script')) h1text += t.data; }
@@ -127,7 +135,7 @@ window.addEventListener('load', function () {
     var pre = document.createElement('pre'); pre.id = 'cram-check';
     pre.textContent = JSON.stringify({broken_images: bad, mathjax_errors: err, math_nodes: math,
                                       mathjax: typeof MathJax !== 'undefined', pipes: pipes, attrs: attrs, prompts: prompts,
-                                      dollars: dollars, directives: directives, figures: figures, h1: h1text,
+                                      dollars: dollars, directives: directives, figures: figures, h1: h1text, tables: tables,
                                       height: height, window: [window.innerWidth, window.innerHeight]});
     document.body.appendChild(pre);
   }
@@ -417,6 +425,8 @@ def check_pages(out, pages, want_titles):
             problems += [f'{page}: prompt shown: {x!r}' for x in rep['prompts']]
             problems += [f'{page}: math not typeset: {x!r}' for x in rep['dollars']]
             problems += [f'{page}: cell option line (#| ...) shown in the code of {x}' for x in rep['directives']]
+            problems += [f"{page}: table of {t['cols']} columns (at most {MAX_COLS}): {t['head']!r}" for t in rep['tables'] if t['cols'] > MAX_COLS]
+            problems += [f"{page}: table with an index column (a DataFrame shown as is): {t['head']!r}" for t in rep['tables'] if t['index']]
             if rep['height'] > MAX_SCREENS * WINDOW[1]:
                 problems.append(f"{page}: {rep['height'] / WINDOW[1]:.1f} screens long (over {MAX_SCREENS} screens of "
                                 f"{WINDOW[1]} px at {WINDOW[0]} px wide): split it")
@@ -469,6 +479,10 @@ def _planted():
         md('Some plain text{target="_blank" style="float:right"} after it.'),
         md('In [ ]: x = 1'),
         printed('print(s)', 'the width is $\\sigma$ here\n', 1),
+        md('| ' + ' | '.join(f'c{i}' for i in range(9)) + ' |\n|' + '---|' * 9 + '\n| ' + ' | '.join('1' * 9) + ' |'),
+        code('df', execution_count=5, outputs=[new_output('execute_result', execution_count=5, data={
+            'text/html': '<table class="dataframe"><thead><tr><th></th><th>a</th></tr></thead><tbody><tr><th>0</th><td>1</td></tr></tbody></table>',
+            'text/plain': 'df'})]),
         _png_cell(_figure(5), 2), _png_cell(_figure(14), None)])
     long = new_notebook(cells=[fm('A long page', 'long.html')] + [md(f'Paragraph {i}.') for i in range(400)])
     untitled = new_notebook(cells=[md('An introduction first.'), fm('A dropped title', 'untitled.html')])
@@ -503,7 +517,8 @@ def self_test():
              'raw attributes': on('broken.html', 'attribute block shown as raw'), 'prompt': on('broken.html', 'prompt shown'),
              'untypeset math': on('broken.html', 'math not typeset'), 'small figure text': on('broken.html', 'under MIN_TEXT_PX'),
              'figure without record': on('broken.html', 'without a text-size record'),
-             'over-long page': on('long.html', 'screens long'), 'title dropped': on('untitled.html', 'front matter title'),
+             'over-long page': on('long.html', 'screens long'), 'wide table': on('broken.html', 'table of 9 columns'),
+             'index column': on('broken.html', 'table with an index column'), 'title dropped': on('untitled.html', 'front matter title'),
              'code folded': '<details class="code-fold"><summary>Code</summary>' in clean_html,
              'clean page passes': not any(x.startswith(clean + ':') for x in dead + problems)}
     log('self-test of the checks: ' + ', '.join(f'{k}: {"ok" if v else "MISSED"}' for k, v in found.items()))

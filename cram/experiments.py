@@ -233,11 +233,14 @@ def report(rows:list, # results rows (e.g. `load_results` of one or several file
     c = claims_table(rows)
     if len(c):
         c = c.assign(diff=c['diff'].round(2), interval=[f'[{lo:.2f}, {hi:.2f}]' for lo, hi in zip(c.lo, c.hi)],
-                     p_t=c.p_t.map(lambda p: f'{p:.3g}'), p_wilcoxon=c.p_wilcoxon.map(lambda p: f'{p:.3g}'))
-        parts += ['### Claims, runs paired by split and seed (accuracy difference in points, 95% t interval)',
-                  to_markdown(c[['claim', 'backbone', 'pairs', 'diff', 'interval', 'p_t', 'p_wilcoxon', 'splits where it holds', 'verdict']])]
+                     p=[f'{a:.3g} / {b:.3g}' for a, b in zip(c.p_t, c.p_wilcoxon)])
+        parts += ['### Claims, runs paired by split and seed (accuracy difference in points, 95% t interval; p: paired t test / Wilcoxon)',
+                  to_markdown(c[['claim', 'backbone', 'pairs', 'diff', 'interval', 'p', 'splits where it holds', 'verdict']])]
     loc = localisation_table(rows)
-    if len(loc): parts += ['### Localisation against the ground truth', to_markdown(loc)]
+    if len(loc):                                 # two tables of at most 8 columns: the rectangle against the truth, then the boxes
+        keys = ['backbone', 'method', 'setting']
+        parts += ['### Localisation against the ground truth', to_markdown(loc[keys + ['IoU', 'pointing', 'localising']]),
+                  '### Boxes, as weakly supervised localisation measures them', to_markdown(loc[keys + [c for c in loc.columns if c not in keys + ['IoU', 'pointing', 'localising']]])]
     return '\n\n'.join(parts)
 
 # %% ../nbs/07_experiments.ipynb #8689d71a
