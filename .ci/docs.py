@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# this folder's scripts are not modules: `.ci/numbers.py` would stand in for the standard library's `numbers`
+# this folder's scripts are not modules: one named like a standard-library module would stand in for it
 sys.path[:] = [p for p in sys.path if Path(p or '.').resolve() != ROOT / '.ci']
 SITE = 'https://cram-project.github.io/cram/'
 MATHJAX = Path('/usr/share/javascript/mathjax')
