@@ -366,11 +366,8 @@ def plot_bench(rows:list, # rows of `run_bench` with the depth sweep
                batch:int=1, mode:str='forward', # which latency rows to draw
               )->object: # a matplotlib figure
     "Added MACs and added latency (%) against the insertion depth, one line per module, one column per backbone."
-    import matplotlib.pyplot as plt, seaborn as sns
-    from matplotlib.ticker import MaxNLocator
-    names = {'rect': 'rect, moment head (default)', 'rect-appg': 'rect, App. G head'}   # what each line is
-    c, l = _df(rows, 'cost'), _df(rows, 'latency')
-    c, l = c.assign(module=c.module.replace(names)), l.assign(module=l.module.replace(names))
+    import matplotlib.pyplot as plt, seaborn as sns, matplotlib.ticker as mt
+    c, l = (_df(rows, k).replace({'module': {'rect': 'rect, moment head (default)', 'rect-appg': 'rect, App. G head'}}) for k in ('cost', 'latency'))
     l = l[(l.batch == batch) & (l['mode'] == mode) & (~l.compiled)]
     l = l[l.threads == l.threads.max()] if l.threads.notna().any() else l
     bbs = [b for b in STAGES if b in set(c.backbone)]
@@ -379,13 +376,12 @@ def plot_bench(rows:list, # rows of `run_bench` with the depth sweep
     l = l.assign(added=100 * (l.ratio - 1)).drop_duplicates(['backbone', 'stage', 'module'], keep='last')
     for j, bb in enumerate(bbs):
         for i, (d, ylab) in enumerate(((c, 'added MACs, % of backbone'), (l, f'added latency, % (batch {batch}, {mode})'))):
-            ax = axs[i, j]
+            ax = axs[i, j]; ax.xaxis.set_major_locator(mt.MaxNLocator(integer=True))   # the x axis counts stages
             sns.lineplot(data=d[d.backbone == bb], x='stage', y='added', hue='module', style='module', markers=True, dashes=False, ax=ax,
                          legend=(i == 0 and j == 0))
             ax.axhline(0, color='grey', lw=.8); ax.set_ylabel(ylab if j == 0 else ''); ax.set_xlabel('stages before the module')
             ax.set_yscale('symlog', linthresh=1); ax.set_ylim(bottom=-1); ax.set_title(bb if i == 0 else '', fontsize=11)
             for lab, k in INSERT_POINTS[bb].items(): ax.axvline(k, color='k', ls=':', lw=.8)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # the axis counts stages
     handles, labels = axs[0, 0].get_legend_handles_labels(); axs[0, 0].get_legend().remove()
     fig.legend(handles, labels, loc='lower center', ncol=len(labels), frameon=False, fontsize=10)
     fig.tight_layout(rect=(0, .05, 1, 1))
