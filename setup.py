@@ -41,6 +41,7 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(),
     include_package_data=True,
+    package_data={cfg['lib_name']: ['results/*/*.jsonl']},   # the stored results the docs' tables read (`cram.store.stored_results`)
     install_requires=requirements,
     extras_require={'dev': dev_requirements},
     dependency_links=cfg.get('dep_links', '').split(),

@@ -8,7 +8,7 @@ the same number is found, written the same way, in:
 - the paper (`../shared/paper/*.txt`: numbers the prose quotes from it);
 - a results file that the notebook's code reads (`*.jsonl`, `*.json`, `*.md` named in a code cell), its numbers rounded
   to the digits the prose shows.
-The README (made from `index.ipynb`) is checked against the index's sources and every results file under `nbs/`.
+The README (made from `index.ipynb`) is checked against the index's sources and every results file under `nbs/` and `cram/results/`.
 Numbers inside `$…$`, code spans and links' addresses are not prose; section, equation and figure numbers are skipped.
 
 Usage: python .ci/prose_numbers.py [--self-test-only]
@@ -81,7 +81,7 @@ def sources_of(nb, nbdir, library, paper):
     outs = '\n'.join(outputs_text(c) for c in nb['cells'] if c['cell_type'] == 'code')
     files = []
     for name in set(re.findall(r"[\w./-]+\.(?:jsonl|json|md)\b", code)):
-        for cand in (nbdir / name, ROOT / name):
+        for cand in (nbdir / name, ROOT / name, ROOT / 'cram' / 'results' / name):   # stored_results('findings/…') reads cram/results/
             if cand.is_file(): files.append(cand)
     return found_numbers(code) | found_numbers(outs) | library | paper, files
 
@@ -126,7 +126,7 @@ def main():
     bad, n = [], 0
     for p in sorted((ROOT / 'nbs').glob('*.ipynb')):
         bad += check_notebook(p, library, paper); n += 1
-    results = [p for p in (ROOT / 'nbs').rglob('*') if p.suffix in ('.jsonl', '.json', '.md') and '_proc' not in p.parts]
+    results = [p for d in ('nbs', 'cram/results') for p in (ROOT / d).rglob('*') if p.suffix in ('.jsonl', '.json', '.md') and '_proc' not in p.parts]
     readme = {'cells': [{'cell_type': 'markdown', 'source': (ROOT / 'README.md').read_text()}]}
     with tempfile.TemporaryDirectory() as d:
         idx = json.loads((ROOT / 'nbs' / 'index.ipynb').read_text())

@@ -18,6 +18,7 @@ from .config import METHODS, TrainConfig, field_help, make_datasets
 from .metrics import AREA_MAX, SPREAD_MIN, localising, mean_sd, pm, predicted_window, render_table
 from .store import load_run_model
 from .train import train_run
+from .figures import figure_png
 
 # %% ../nbs/06f_demo.ipynb #74e17d3e
 DEMO = dict(size=64, n_train=3000, n_valid=1000, epochs=10, lr=1e-3, batch_size=32, schedule='cosine')   # the budget of `cram_demo`; the module is `TrainConfig`'s defaults
@@ -248,8 +249,7 @@ def demo(out:str|Path='cram_demo_out', # output folder: results.jsonl, table.md,
     table = table_of(rows) + '\n\nboxes, as weakly supervised localisation measures them (mean ± sd over seeds):\n' + box_table(rows, False)
     (out / 'table.md').write_text(table_of(rows, markdown=True) + '\n\n' + box_table(rows) + '\n')
     fig = plot_predictions(first[0], first[1], out, n=n_show)
-    from cram.pages import figure_png                      # (it imports nbdev: only when a figure is written)
-    (out / 'rectangles.png').write_bytes(figure_png(fig))   # records its smallest text size (`cram.pages`)
+    (out / 'rectangles.png').write_bytes(figure_png(fig))   # records its smallest text size (`cram.figures`)
     import matplotlib.pyplot as plt; plt.close(fig)
     log(f"\n{table}\n\n{len(rows)} runs ({len(methods)} methods × seeds {', '.join(map(str, seeds))}) on {rows[0]['device']}: "
         f"{time.time() - t0:.0f}s wall time, {time.process_time() - c0:.0f}s CPU time; results: {out / 'results.jsonl'}, "

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['HOST', 'RESULT_NEED', 'CorruptFile', 'atomic_save', 'checked_load', 'pid_alive', 'clean_orphans', 'check_writable',
-           'RunInProgress', 'lock_holder', 'run_lock', 'append_result', 'load_results', 'find_result', 'record_failure',
-           'load_failures', 'remove_leftovers', 'load_run_model']
+           'RunInProgress', 'lock_holder', 'run_lock', 'append_result', 'load_results', 'find_result', 'stored_results',
+           'record_failure', 'load_failures', 'remove_leftovers', 'load_run_model']
 
 # %% ../nbs/06c_store.ipynb #9df4a10a
 import os, re, io, json, time, errno, shutil, socket, hashlib, contextlib, warnings, datetime
@@ -231,6 +231,17 @@ def find_result(path:str|Path, # results file (JSON lines)
                )->dict|None: # its row (the last good one), or None
     "The results row of `run_id`: a damaged row is reported (file and line) and does not count, so the run is trained again rather than failing."
     return next((r for r in reversed(load_results(path, need=RESULT_NEED)) if r['run_id'] == run_id), None)
+
+# %% ../nbs/06c_store.ipynb #c3d9e5f1
+def stored_results(name:str, # a results file under `cram/results/`, such as `'findings/demo.jsonl'`
+                  )->Path: # its path in the installed package (it may not exist yet: a slow cell writes it)
+    "The path of a results file that the docs' tables read, shipped with the package so that every notebook runs outside a clone."
+    import importlib.resources
+    root = Path(str(importlib.resources.files('cram'))) / 'results'
+    p = root / name
+    if not isinstance(name, str) or not name or p.resolve().parent.parent != root.resolve():
+        raise ValueError(f"stored_results takes 'folder/file' under {root}, such as 'findings/demo.jsonl'; got {name!r}")
+    return p
 
 # %% ../nbs/06c_store.ipynb #a58928f3
 def record_failure(out:str|Path, # the output folder (failures go to `out/failed.jsonl`)
