@@ -11,7 +11,7 @@
 4. Each page is opened in headless Chromium (window 1280x900) from a local server; a script added to the page reports
    what a reader would see as a defect: MathJax errors, math left as `$...$`, images that did not load, Markdown tables
    and attribute blocks left as raw text, prompts, a title that is not the front matter's, pages over 15 screens
-   long, and figures whose smallest text is under `cram.pages.MIN_TEXT_PX` at the size the page shows them.
+   long, and figures whose smallest text is under `cram.figures.MIN_TEXT_PX` at the size the page shows them.
 
 Usage: python .ci/docs.py [--out DIR] [--keep] [--screenshot PAGE ...]
 """
@@ -389,8 +389,8 @@ def window_size(width, height):
 
 
 def check_figures(page, html_pngs, figures):
-    "Each figure (a PNG output) records its smallest text (`cram.pages`); at the width the page shows it, that text must be at least `MIN_TEXT_PX`."
-    from cram.pages import MIN_TEXT_PX, image_text_px
+    "Each figure (a PNG output) records its smallest text (`cram.figures`); at the width the page shows it, that text must be at least `MIN_TEXT_PX`."
+    from cram.figures import MIN_TEXT_PX, image_text_px
     if [len(s) for s in html_pngs] != [f['length'] for f in figures]:
         return [f'{page}: the PNG images in the page and in the browser differ ({len(html_pngs)} against {len(figures)})']
     problems = []
@@ -445,11 +445,11 @@ def screenshot(out, page, png, width=WINDOW[0], height=2 * WINDOW[1]):
 
 
 def _png_cell(fig, n):
-    "A code cell whose output is `fig` as `cram.pages.figure_png` makes it (`None`: a plain PNG without a record)."
+    "A code cell whose output is `fig` as `cram.figures.figure_png` makes it (`None`: a plain PNG without a record)."
     import io, nbformat
     if n is None: buf = io.BytesIO(); fig.savefig(buf, format='png'); png = buf.getvalue()
     else:
-        from cram.pages import figure_png
+        from cram.figures import figure_png
         png = figure_png(fig)
     return nbformat.v4.new_code_cell('fig', execution_count=n or 9, outputs=[nbformat.v4.new_output(
         'display_data', data={'image/png': base64.b64encode(png).decode(), 'text/plain': '<Figure>'})])

@@ -16,7 +16,7 @@ from .window import draw_rect
 from .models import BACKBONES
 from .config import METHODS, TrainConfig, field_help, make_datasets
 from .metrics import AREA_MAX, SPREAD_MIN, localising, mean_sd, pm, predicted_window, render_table
-from .store import load_run_model
+from .store import check_writable, load_run_model, remove_output
 from .train import train_run
 from .figures import figure_png
 
@@ -234,7 +234,7 @@ def demo(out:str|Path='cram_demo_out', # output folder: results.jsonl, table.md,
     if len(set(methods)) != len(methods): raise ValueError(f"demo: a method is named twice in {methods}")
     seeds = _seed_list(seeds, seed)
     out = Path(out)
-    if fresh and out.exists(): shutil.rmtree(out)
+    if fresh: remove_output(out)                             # what cram wrote there, nothing else (refused: '.', a folder cram did not create)
     rows, first = [], None
     for sd in seeds:
         base = TrainConfig(**{**DEMO, **settings, 'backbone': backbone, 'dataset': 'synthetic', 'split': sd, 'seed': sd,
@@ -270,6 +270,7 @@ def check_demo_args(methods:tuple, # methods to train
     if isinstance(seeds, int) and not 1 <= seeds <= 100: raise ValueError(f"--seeds must be a count in [1, 100] or a list of seeds; got {seeds}")
     if isinstance(seeds, list) and (not seeds or len(set(seeds)) != len(seeds)): raise ValueError(f"--seeds lists each seed once; got {seeds}")
     if not (device == 'cpu' or device == 'cuda' or device.startswith('cuda:')): raise ValueError(f"--device must be 'cpu', 'cuda' or 'cuda:K'; got {device!r}")
+    if device != 'cpu' and not torch.cuda.is_available(): raise ValueError(f"--device {device}: this torch ({torch.__version__}) sees no CUDA GPU; use --device cpu")
     for s in ([seed] if isinstance(seeds, int) else seeds):
         TrainConfig(backbone=backbone, dataset='synthetic', method=methods[0], seed=s, split=s, pretrained=False, **budget)   # every field's range
 
@@ -290,13 +291,16 @@ def demo_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     p.add_argument('--seeds', default='1', help='number of seeds N (seeds SEED ... SEED+N-1) or a comma-separated list of seeds; '
                                               'with several, the table gives mean ± sd per method')
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
-    p.add_argument('--fresh', action='store_true', help='delete the output folder first (otherwise finished runs are reused)')
+    p.add_argument('--fresh', action='store_true', help='delete what cram wrote in the output folder first (otherwise finished runs are reused); '
+                   "refused for '.', the home folder and folders cram did not create")
     p.add_argument('--progress', action=argparse.BooleanOptionalAction, default=True, help='progress bars (stderr)')
     a = p.parse_args(argv)
     try:
         seeds = [int(v) for v in a.seeds.split(',') if v.strip()] if ',' in a.seeds else int(a.seeds)
         methods = tuple(m.strip() for m in a.methods.split(','))
         check_demo_args(methods, a.backbone, a.seed, seeds, a.device, {k: getattr(a, k) for k in DEMO})
-    except ValueError as e: p.error(str(e))                  # one line and exit status 2
+        if a.fresh: remove_output(a.out)                     # refused before anything is deleted: '.', '', home, a folder cram did not create
+        check_writable(a.out)                                # a file or an unwritable folder: one line now, not a traceback after training
+    except (ValueError, OSError) as e: p.error(str(e))       # one line and exit status 2
     demo(a.out, methods, a.backbone, seed=a.seed, seeds=seeds, fresh=a.fresh,
          progress=a.progress, device=a.device, **{k: getattr(a, k) for k in DEMO})

@@ -54,7 +54,7 @@ def run_status(cfg:TrainConfig, # the run
               )->str: # 'done', 'failed (epoch k: reason)', 'in progress (pid on host)', 'partial (epoch k/n)' or 'todo'
     "Where a run stands."
     out = Path(out); results = Path(results) if results else out / 'results.jsonl'; rid = cfg.run_id
-    if find_result(results, rid) is not None: return 'done'
+    if find_result(results, rid, cfg) is not None: return 'done'
     state, info = lock_holder(out / 'locks' / f'{rid}.lock')
     if state == 'held': return f"in progress (pid {info['pid']} on {info['host']})"
     if (f := load_failures(out).get(rid)) is not None: return f"failed (epoch {f.get('epoch')}: {f.get('error')})"
@@ -86,15 +86,20 @@ def run_sweep(configs:list, # the runs to do, in order
     for k, cfg in enumerate(configs):
         rid = run_id_for(cfg, kwargs.get('datasets'), kwargs.get('dataset_name'))
         log(f'[{k + 1}/{len(configs)}] {rid}')
-        if rid in failed and not retry_failed and find_result(kwargs.get('results') or out / 'results.jsonl', rid) is None:
-            f = failed[rid]; log(f"{rid}: failed before (epoch {f.get('epoch')}: {f.get('reason', '')[:100]}); skipped, --retry-failed retries it")
+        if rid in failed and not retry_failed and find_result(kwargs.get('results') or out / 'results.jsonl', rid, cfg) is None:
+            f = failed[rid]; log(f"{rid}: failed before (epoch {f.get('epoch')}: {f.get('reason', '')[:100]}); a rerun would fail the same way: "
+                                 f"skipped (--retry-failed trains it again)")
             rows.append({'run_id': rid, 'status': 'skipped', 'reason': 'failed before'}); continue
         try: rows.append(train_run(cfg, log=log, **kwargs))
         except RunInProgress as e:
             log(f'{rid}: skipped: {e}'); rows.append({'run_id': rid, 'status': 'skipped', 'reason': str(e)})
         except Exception as e:
             rec = record_failure(out, rid, cfg, e); rows.append(rec)
-            log(f"{rid}: FAILED at epoch {rec['epoch']}: {type(e).__name__}: {str(e)[:300]} (recorded in {out / 'failed.jsonl'}; "
+            when = f"at epoch {rec['epoch']}" if rec['epoch'] is not None else 'before training'
+            if rec['kind'] == 'environment':
+                log(f"{rid}: FAILED {when}: {type(e).__name__}: {str(e)[:300]}. A problem of the machine, not of the run: "
+                    f"fix it and run the same command again, which trains this run (noted in {out / 'failed.jsonl'}; the sweep goes on)"); continue
+            log(f"{rid}: FAILED {when}: {type(e).__name__}: {str(e)[:300]} (recorded in {out / 'failed.jsonl'}: a rerun skips it, --retry-failed trains it again; "
                 f"the sweep goes on)")
     n = {s: sum(1 for r in rows if r.get('status', 'done') == s) for s in ('done', 'failed', 'skipped')}
     log(f"sweep: {n['done']} done, {n['failed']} failed, {n['skipped']} skipped, of {len(configs)}")
@@ -115,6 +120,8 @@ def _int_list(s, name='value'):
 def train_parser()->argparse.ArgumentParser:
     "The parser of `cram_train`: every `TrainConfig` field plus how to run."
     p = argparse.ArgumentParser(prog='cram_train', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="exit status: 0 every run of the shard is done; 1 a run failed now (see its line), or the output folder or the disk "
+               "did; 2 bad options; 3 runs were skipped: trained by another live process, or failed before (--retry-failed)",
         description="Train CNNs with rectangular attention (paper Sec. 6, App. G): one run, or a sweep when a sweepable option "
                     "has several comma-separated values. Finished runs are skipped, interrupted ones resumed.")
     g = p.add_argument_group('run configuration (TrainConfig; comma-separated lists make a sweep for ' + ', '.join(SWEEPABLE) + ')')
@@ -185,6 +192,8 @@ def main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
         if (ign := ignored_options(args, p)):
             raise ValueError(f"{', '.join(ign)} would change none of these runs (e.g. --ratio or --data-root with synthetic data, "
                              f"--pretrained with the small CNN, --head under --paper); drop {'them' if len(ign) > 1 else 'it'}")
+        if args.results and Path(args.results).exists() and not Path(args.results).is_file():
+            raise ValueError(f"--results {args.results} is not a file (a results file is JSON lines); give a file path")
         if not args.list: check_writable(args.out)
     except (ValueError, OSError) as e: p.error(str(e))         # one line and exit status 2, like argparse's own errors
     try:
@@ -198,5 +207,6 @@ def main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
     if any(r.get('status') == 'failed' for r in rows): sys.exit(1)
+    if any(r.get('status') == 'skipped' for r in rows): sys.exit(3)   # not every asked run is done: say so
 
 if __name__ == '__main__' and '__file__' in globals(): main()

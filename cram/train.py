@@ -63,6 +63,9 @@ def setup_device(device:str|None=None, # 'cpu', 'cuda', 'cuda:1'...; None: the l
     ws, rank, local = dist_env()
     if device is None: device = f'cuda:{local}' if torch.cuda.is_available() else 'cpu'
     device = torch.device(device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        e = RuntimeError(f"device {device} asked for, but this torch ({torch.__version__}) sees no CUDA GPU: use --device cpu, or a machine with a GPU")
+        e.cram_environment = True; raise e                    # a problem of the machine, not of the run (`environment_error`)
     if device.type == 'cuda' and device.index is None: device = torch.device('cuda', local if ws > 1 else torch.cuda.current_device())
     if ws > 1 and not dist.is_initialized():
         if device.type == 'cuda': torch.cuda.set_device(device)
@@ -296,14 +299,14 @@ def train_run(cfg:TrainConfig, # what to train
         for d, name in zip(datasets[:2], ('train', 'valid')): check_dataset(d, datasets[2], name)
     rid, builtin, fingerprint = run_identity(cfg, datasets, dataset_name)
     ckpt, model_file = out / 'checkpoints' / f'{rid}.pt', out / 'models' / f'{rid}.pt'
-    if (row := find_result(results, rid)) is not None:
+    if (row := find_result(results, rid, cfg)) is not None:
         if main: remove_leftovers(out, rid)                      # killed between the results line and the clean-up
         log(f'{rid}: finished already (val acc {row["final_val_acc"]:.4f}), skipped'); return row
     if main: check_writable(out); clean_orphans(out)
     state = {'epoch': 0}
     with (run_lock(out, rid) if main and ws == 1 else contextlib.nullcontext()) as lock_path:
         try:
-            if lock_path and (row := find_result(results, rid)) is not None:   # finished by another process meanwhile
+            if lock_path and (row := find_result(results, rid, cfg)) is not None:   # finished by another process meanwhile
                 log(f'{rid}: finished by another process, skipped'); return row
             amp, channels_last = amp and device.type == 'cuda', channels_last and device.type == 'cuda'
             train_ds, valid_ds, n_classes = datasets if datasets is not None else make_datasets(cfg)
@@ -333,6 +336,8 @@ def train_run(cfg:TrainConfig, # what to train
             valid_dl = DataLoader(valid_ds, batch_size=2 * per_proc, shuffle=False, num_workers=workers, pin_memory=pin)
             sampler = DistributedSampler(train_ds, ws, rank, shuffle=True, seed=cfg.seed) if ws > 1 else None
             n_local = len(sampler) if sampler is not None else len(train_ds)
+            if n_local < 2: raise ValueError(f"the training set gives {n_local} image(s) to each process: no optimisation step would be taken "
+                                             f"(a batch of one is dropped for batch norm); give at least 2 training images per process")
             for epoch in range(start, cfg.epochs):
                 t0 = time.time(); state['epoch'] = epoch + 1
                 seed_everything(_derived_seed(cfg.seed, 'epoch', epoch, rank))
