@@ -302,5 +302,5 @@ def demo_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
         if a.fresh: remove_output(a.out)                     # refused before anything is deleted: '.', '', home, a folder cram did not create
         check_writable(a.out)                                # a file or an unwritable folder: one line now, not a traceback after training
     except (ValueError, OSError) as e: p.error(str(e))       # one line and exit status 2
-    demo(a.out, methods, a.backbone, seed=a.seed, seeds=seeds, fresh=a.fresh,
+    demo(a.out, methods, a.backbone, seed=a.seed, seeds=seeds, fresh=False,   # --fresh was done above, before any check could fail late
          progress=a.progress, device=a.device, **{k: getattr(a, k) for k in DEMO})
