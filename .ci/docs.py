@@ -16,7 +16,7 @@
 Usage: python .ci/docs.py [--out DIR] [--keep] [--screenshot PAGE ...]
 """
 import argparse, base64, contextlib, functools, html, html.parser, http.server, json, os, re, shutil, subprocess, sys
-import threading, time
+import tempfile, threading, time
 import warnings
 from pathlib import Path
 
@@ -145,6 +145,20 @@ window.addEventListener('load', function () {
 
 
 def log(*a): print(*a, flush=True)
+
+
+def mixed_cells(nbs=None):
+    "Cells that nbdev's docs processing would run because they mix imports with other code, found without running anything."
+    from nbdev.process import NBProcessor
+    from nbdev.processors import _do_eval        # nbdev's own test of which cells its docs build runs
+    found = []
+    for nb in nbs or sorted(Path('nbs').glob('*.ipynb')):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            NBProcessor(nb, [_do_eval], rm_directives=False).process()
+        found += [f"{nb.name}: {str(w.message).split(chr(10) + '---' + chr(10))[1][:200]}" for w in caught
+                  if 'containing imports and other code' in str(w.message)]
+    return found
 
 
 def process():
@@ -537,6 +551,16 @@ def main(argv=None):
     if not MATHJAX.exists(): sys.exit(f'MathJax not found at {MATHJAX}: install Debian\'s libjs-mathjax')
     if not Path(CHROMIUM).exists(): sys.exit('Chromium not found: install Debian\'s chromium')
     if not self_test(): sys.exit('the page checks missed a planted fault (see above)')
+    with tempfile.TemporaryDirectory() as d:          # self-test: a planted mixed cell is found
+        planted = Path(d) / 'planted.ipynb'
+        planted.write_text(json.dumps({'cells': [{'cell_type': 'code', 'id': 'x', 'metadata': {}, 'execution_count': None, 'outputs': [],
+                                                   'source': 'from cram.demo import demo\nrows = demo()'}],
+                                       'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5}))
+        if not mixed_cells([planted]): sys.exit('the check for cells that mix imports with code missed a planted one')
+    early = mixed_cells()            # seconds, before the long processing: such a cell may train a model in the docs build
+    if early:
+        for m in early: log(f'FAIL cell that mixes imports with other code (the docs build would run it): {m!r}')
+        sys.exit(1)
     cache, mixed = process()
     t1 = time.time(); log(f'docs processing (nbdev.serve.proc_nbs): {len(list(cache.glob("*.ipynb")))} notebooks in {t1 - t0:.0f}s')
     out = Path(a.out); shutil.rmtree(out, ignore_errors=True)

@@ -7,7 +7,7 @@ __all__ = ['DEMO', 'PREVIOUS_DEMO', 'DEMO_METHODS', 'BOX_COLUMNS', 'row_value', 
            'summary_table', 'box_table', 'box_styles', 'plot_predictions', 'demo', 'check_demo_args', 'demo_main']
 
 # %% ../nbs/06f_demo.ipynb #f2cc6533
-import json, time, math, argparse, shutil
+import json, time, math, argparse
 from dataclasses import fields, replace
 from pathlib import Path
 import numpy as np
