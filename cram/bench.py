@@ -20,7 +20,7 @@ from .core import SpatialAttention, RectAttention, PositionWiseAttention, rescal
 from .window import rect_window
 from .models import build_model, INSERT_POINTS, BACKBONES
 from .store import load_results, append_result
-from .train import device_name
+from .train import device_name, check_device
 from .metrics import to_markdown
 
 # %% ../nbs/08_benchmark.ipynb #907eb301
@@ -445,6 +445,10 @@ def bench_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
                   modes=tuple(split(a.modes)), repeats=a.repeats, stages=a.stages, elementwise=a.elementwise, eq_step=a.eq_step)
     except ValueError as e: p.error(f"--batches and --threads take comma-separated integers ('all' for every core): {e}")
     if a.quick: kw.update(quick)
+    try: check_device(a.device)
+    except ValueError as e: p.error(str(e))
+    for k in ('backbones', 'inserts', 'modules', 'batches', 'threads', 'modes'):
+        if not kw[k]: p.error(f"--{k} is empty; give at least one value ({p.get_default(k)!r} by default)")
     try: rows = run_bench(a.out, device=a.device, compile=a.compile, progress=a.progress, **kw)
     except (ValueError, OSError) as e: p.error(str(e))
     print(bench_report(rows))

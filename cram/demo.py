@@ -7,17 +7,17 @@ __all__ = ['DEMO', 'PREVIOUS_DEMO', 'DEMO_METHODS', 'BOX_COLUMNS', 'row_value', 
            'summary_table', 'box_table', 'box_styles', 'plot_predictions', 'demo', 'check_demo_args', 'demo_main']
 
 # %% ../nbs/06f_demo.ipynb #f2cc6533
-import json, time, math, argparse
+import sys, json, time, math, argparse, warnings
 from dataclasses import fields, replace
 from pathlib import Path
 import numpy as np
 import torch
 from .window import draw_rect
 from .models import BACKBONES
-from .config import METHODS, TrainConfig, field_help, make_datasets
+from .config import FIELD_RANGES, METHODS, TrainConfig, field_help, make_datasets
 from .metrics import AREA_MAX, SPREAD_MIN, localising, mean_sd, pm, predicted_window, render_table
-from .store import check_writable, load_run_model, remove_output
-from .train import train_run
+from .store import CorruptFile, check_writable, load_run_model, remove_output
+from .train import train_run, check_device
 from .figures import figure_png
 
 # %% ../nbs/06f_demo.ipynb #74e17d3e
@@ -178,9 +178,16 @@ def plot_predictions(rows:list, # results rows of runs whose models were kept
     gt_mask = [next((t for t in it[2:] if isinstance(t, torch.Tensor) and t.dtype == torch.bool and t.dim() == 2), None) for it in items]
     H, W = x.shape[-2:]
     st = box_styles(); gt_style, pred_style = st['truth'], st['prediction']
+    models = []
+    for row in rows:                              # a model deleted or damaged since its run finished: left out, and said so
+        try: models.append((row, *load_run_model(row['run_id'], out)))
+        except (FileNotFoundError, CorruptFile) as e:
+            warnings.warn(f"the figure leaves out run {row['run_id']}: its model cannot be read ({str(e)[:200]}); "
+                          f"train it again with a fresh output folder (cram_demo --fresh)")
+    if not models: raise ValueError(f"no model of these runs can be read from {Path(out) / 'models'}: nothing to draw")
+    rows = [m[0] for m in models]
     fig, axs = plt.subplots(len(rows), len(items), figsize=(size * len(items) + 1.4, size * len(rows) + .8), squeeze=False, dpi=100)
-    for r, row in enumerate(rows):
-        model, cfg = load_run_model(row['run_id'], out)
+    for r, (row, model, cfg) in enumerate(models):
         with torch.no_grad(): logits, params, fmap = model.forward_with_attention(x)
         soft = predicted_window(params, fmap, H, W, cfg.s) if fmap is not None else None
         for c, ax in enumerate(axs[r]):
@@ -269,9 +276,10 @@ def check_demo_args(methods:tuple, # methods to train
     if len(set(methods)) != len(methods): raise ValueError(f"--methods names a method twice: {','.join(methods)}")
     if isinstance(seeds, int) and not 1 <= seeds <= 100: raise ValueError(f"--seeds must be a count in [1, 100] or a list of seeds; got {seeds}")
     if isinstance(seeds, list) and (not seeds or len(set(seeds)) != len(seeds)): raise ValueError(f"--seeds lists each seed once; got {seeds}")
-    if not (device == 'cpu' or device == 'cuda' or device.startswith('cuda:')): raise ValueError(f"--device must be 'cpu', 'cuda' or 'cuda:K'; got {device!r}")
-    if device != 'cpu' and not torch.cuda.is_available(): raise ValueError(f"--device {device}: this torch ({torch.__version__}) sees no CUDA GPU; use --device cpu")
-    for s in ([seed] if isinstance(seeds, int) else seeds):
+    check_device(device)
+    hi = FIELD_RANGES['seed'][1]
+    if isinstance(seeds, int) and seed + seeds - 1 > hi: raise ValueError(f"--seed {seed} with --seeds {seeds} reaches seed {seed + seeds - 1}; seeds lie in [0, {hi}]")
+    for s in ([seed, seed + seeds - 1] if isinstance(seeds, int) else seeds):   # the first and the last seed: every one in range
         TrainConfig(backbone=backbone, dataset='synthetic', method=methods[0], seed=s, split=s, pretrained=False, **budget)   # every field's range
 
 def demo_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
@@ -302,5 +310,9 @@ def demo_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
         if a.fresh: remove_output(a.out)                     # refused before anything is deleted: '.', '', home, a folder cram did not create
         check_writable(a.out)                                # a file or an unwritable folder: one line now, not a traceback after training
     except (ValueError, OSError) as e: p.error(str(e))       # one line and exit status 2
-    demo(a.out, methods, a.backbone, seed=a.seed, seeds=seeds, fresh=False,   # --fresh was done above, before any check could fail late
-         progress=a.progress, device=a.device, **{k: getattr(a, k) for k in DEMO})
+    with warnings.catch_warnings():
+        warnings.filterwarnings('always')
+        warnings.showwarning = lambda m, *a, **k: print(f'{p.prog}: warning: {m}', file=sys.stderr)   # one line, no source echo
+        try: demo(a.out, methods, a.backbone, seed=a.seed, seeds=seeds, fresh=False,   # --fresh was done above, before any check could fail late
+                  progress=a.progress, device=a.device, **{k: getattr(a, k) for k in DEMO})
+        except (CorruptFile, OSError) as e: p.exit(1, f"{p.prog}: error: {e}\n")   # a damaged folder or a full disk: one line

@@ -8,7 +8,7 @@ __all__ = ['PAPER_TABLE1', 'PAPER_RATIOS', 'CLAIMS', 'REPORT_NEED', 'report_fram
            'report_row_problem', 'report_main', 'held_out_equivariance']
 
 # %% ../nbs/07_experiments.ipynb #7039425f
-import os, sys, json, math, argparse, warnings
+import os, sys, json, math, numbers, argparse, warnings
 from pathlib import Path
 from .store import load_results
 from .sweep import PAPER_SWEEP
@@ -248,11 +248,19 @@ REPORT_NEED = {'run_id': str, 'method': str, 'backbone': str, 'final_val_acc': f
 
 def report_row_problem(r:dict, # a results row with the fields of `REPORT_NEED`
                       )->str|None: # what is wrong, or None
-    "Why `report` cannot read a results row beyond its top-level fields: the config's split and seed, and a Pet row's ratio."
-    c = r['config']
-    bad = [k for k in ('split', 'seed') if k in c and (isinstance(c[k], bool) or not isinstance(c[k], int))]
-    if r.get('dataset', c.get('dataset')) == 'pet' and not (isinstance(c.get('ratio'), (int, float)) and 0 < c['ratio'] < 1): bad.append('ratio')
-    return f"run {str(r['run_id'])[:60]}: config.{', config.'.join(bad)} missing or not a number" if bad else None
+    "Why `report` cannot read a results row: an accuracy or a rate outside [0, 1], a config without its split, seed, ratio or size."
+    def frac(v): return isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 <= v <= 1      # NaN and inf fail too
+    c, loc, bad = r['config'], r.get('localisation'), []
+    if not frac(r['final_val_acc']): bad.append(f"final_val_acc {r['final_val_acc']!r} (an accuracy in [0, 1])")
+    if loc is not None and not isinstance(loc, dict): bad.append(f"localisation {str(loc)[:40]} (an object of metrics)")
+    elif loc: bad += [f"localisation.{k} {loc[k]!r} (a rate in [0, 1])" for k in ('iou', 'pointing') if loc.get(k) is not None and not frac(loc[k])]
+    if r.get('boxes') is not None and not isinstance(r['boxes'], dict): bad.append(f"boxes {str(r['boxes'])[:40]} (an object of metrics)")
+    bad += [f"config.{k} {c.get(k)!r} (an integer)" for k in ('split', 'seed') if k in c and (isinstance(c[k], bool) or not isinstance(c[k], int))]
+    if r.get('dataset', c.get('dataset')) == 'pet':
+        if not (isinstance(c.get('ratio'), (int, float)) and 0 < c['ratio'] < 1): bad.append(f"config.ratio {c.get('ratio')!r} (in (0, 1))")
+    elif isinstance(c.get('n_train'), bool) or not (isinstance(c.get('n_train'), int) and c['n_train'] >= 1):
+        bad.append(f"config.n_train {c.get('n_train')!r} (the training-set size, an integer >= 1)")
+    return f"run {str(r['run_id'])[:60]}: " + '; '.join(bad) if bad else None
 
 def report_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     "Entry point of `cram_report`."
@@ -263,8 +271,11 @@ def report_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     p.add_argument('--paper', action='store_true', help="compare with the paper's sweep: list its missing runs and print its Table 1")
     p.add_argument('--figure', default=None, help='also save the figure (points per run, means with 95%% intervals) to this file')
     a = p.parse_args(argv)
-    if a.figure and not (Path(a.figure).parent.is_dir() and os.access(Path(a.figure).parent, os.W_OK)):
-        p.error(f"--figure {a.figure}: its folder does not exist or is not writable")
+    if a.figure:                                   # the file that is written: matplotlib adds '.png' to a name without a suffix
+        if Path(a.figure).is_dir(): p.error(f"--figure {a.figure}: is a folder; give a file name (e.g. {Path(a.figure) / 'report.png'})")
+        a.figure = a.figure if Path(a.figure).suffix else a.figure + '.png'
+        if not (Path(a.figure).parent.is_dir() and os.access(Path(a.figure).parent, os.W_OK)):
+            p.error(f"--figure {a.figure}: its folder does not exist or is not writable")
     rows = []
     for f in a.results:
         if not Path(f).is_file(): p.error(f'no such results file: {f}' + (' (a folder)' if Path(f).is_dir() else ''))

@@ -9,7 +9,7 @@ __all__ = ['HOST', 'OUTPUT_MARK', 'OUTPUT_ENTRIES', 'RESULT_NEED', 'CorruptFile'
            'record_failure', 'environment_error', 'load_failures', 'remove_leftovers', 'load_run_model']
 
 # %% ../nbs/06c_store.ipynb #9df4a10a
-import os, re, io, json, time, errno, shutil, socket, hashlib, contextlib, warnings, datetime
+import os, re, io, glob, json, stat, time, errno, shutil, socket, hashlib, contextlib, warnings, datetime
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -63,6 +63,7 @@ def checked_load(path:str|Path, # a file written by `atomic_save` (or by `torch.
     "Load a file and verify its checksum: a damaged, truncated or foreign file raises `CorruptFile` naming it."
     path = Path(path)
     if path.is_dir(): raise CorruptFile(f"{path}: a folder where a file should be")
+    if path.exists() and not _regular(path): raise CorruptFile(f"{path}: not a regular file (a device, a FIFO or a socket)")
     try: st = torch.load(path, map_location=map_location, weights_only=False)
     except FileNotFoundError: raise
     except Exception as e: raise CorruptFile(f"{path}: unreadable ({type(e).__name__}: {str(e)[:120]})") from None
@@ -172,6 +173,13 @@ def _guard(folder:Path):
         yield
     finally: os.close(fd)
 
+_LOCK_MAX = 4096   # bytes: a lock holds one short JSON line
+
+def _regular(path:Path)->bool:
+    "Whether `path` (followed if a link) is a regular file: reading a FIFO blocks, reading a device never ends."
+    try: return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError: return False
+
 def lock_holder(path:str|Path, # a lock file (`out/locks/<run_id>.lock`)
                 stale_after_h:float=6., # a lock of another host not refreshed for this long is stale
                )->tuple: # `(state, info)`: state 'free', 'held', 'dead' (its process is gone or stale) or 'invalid' (unreadable)
@@ -180,8 +188,12 @@ def lock_holder(path:str|Path, # a lock file (`out/locks/<run_id>.lock`)
     once its heartbeat (the file's time, refreshed every epoch) is older than `stale_after_h`."""
     path = Path(path)
     if not (path.exists() or path.is_symlink()): return 'free', {}
-    try: info = json.loads(path.read_bytes().decode('utf-8')); age = time.time() - path.stat().st_mtime
-    except (OSError, ValueError): return 'invalid', {}       # empty (a writer killed), garbage, a folder, a dangling link
+    if not _regular(path): return 'invalid', {}               # a folder, a dangling link, a FIFO (would block), a device (endless)
+    try:
+        with open(path, 'rb') as f: raw = f.read(_LOCK_MAX + 1)     # a lock is one short line: never read more
+        if len(raw) > _LOCK_MAX: return 'invalid', {}
+        info = json.loads(raw.decode('utf-8')); age = time.time() - path.stat().st_mtime
+    except (OSError, ValueError): return 'invalid', {}       # empty (a writer killed), garbage
     pid = info.get('pid') if isinstance(info, dict) else None
     if not (isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 and isinstance(info.get('host'), str)): return 'invalid', {}
     if info['host'] == HOST and not pid_alive(pid): return 'dead', info
@@ -225,16 +237,24 @@ def append_result(path:str|Path, # results file (JSON lines)
                   row:dict): # one finished run
     "Append one JSON line, atomically with respect to other writers."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    if (path.exists() or path.is_symlink()) and not _regular(path):
+        raise CorruptFile(f"{path}: not a regular file (a folder, a device or a FIFO) where a results file should be; move it away")
     line = json.dumps(row) + '\n'
     with open(path, 'a+b') as f:
         try:
             import fcntl; fcntl.flock(f, fcntl.LOCK_EX)
         except (ImportError, OSError): pass
-        f.seek(0, os.SEEK_END)
-        if f.tell() > 0:
+        end = f.seek(0, os.SEEK_END)
+        if end > 0:
             f.seek(-1, os.SEEK_END)
             if f.read(1) != b'\n': line = '\n' + line        # a killed writer left a partial line: start a new one
-        f.seek(0, os.SEEK_END); f.write(line.encode()); f.flush(); os.fsync(f.fileno())
+        try: f.seek(0, os.SEEK_END); f.write(line.encode()); f.flush(); os.fsync(f.fileno())
+        except OSError as e:                                  # a full disk: no partial line is left behind
+            with contextlib.suppress(OSError): f.truncate(end)
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise OSError(e.errno, f"no space left on the device of {path.parent} (appending to {path.name}); free some space "
+                                       f"and run again: the run's last checkpoint is kept") from None
+            raise
 
 # %% ../nbs/06c_store.ipynb #34b711e3
 def _kind_ok(v, kind)->bool:
@@ -252,6 +272,7 @@ def _numbered_rows(path, need):
     path = Path(path)
     if not path.exists(): return []
     if path.is_dir(): raise CorruptFile(f"{path}: a folder where a results file (JSON lines) should be; move it away")
+    if not _regular(path): raise CorruptFile(f"{path}: not a regular file (a device, a FIFO or a socket) where a results file should be; move it away")
     kinds = need if isinstance(need, dict) else dict.fromkeys(need)
     rows, bad = [], []
     for k, raw in enumerate(path.read_bytes().split(b'\n')):
@@ -346,11 +367,11 @@ def load_failures(out:str|Path, # the output folder
 def remove_leftovers(out:str|Path, # the output folder
                      run_id:str, # a finished run
                     )->list: # what was removed
-    "Remove what a finished run no longer needs and a kill after its results line left: its checkpoints and a lock no live process holds."
+    "Remove what a finished run no longer needs and a kill after its results line left: its checkpoints (and damaged ones set aside) and a lock no live process holds."
     out, gone = Path(out), []
     ck = out / 'checkpoints' / f'{run_id}.pt'
-    for p in (ck, ck.with_name(ck.name + '.prev')):
-        if p.exists(): p.unlink(missing_ok=True); gone.append(p)
+    for p in (ck, ck.with_name(ck.name + '.prev'), *sorted(ck.parent.glob(f'{glob.escape(ck.name)}*.corrupt-*'))):
+        if p.exists() or p.is_symlink(): p.unlink(missing_ok=True); gone.append(p)
     lock = out / 'locks' / f'{run_id}.lock'
     if lock.exists() or lock.is_symlink():
         with _guard(lock.parent):
@@ -362,10 +383,13 @@ def load_run_model(run_id:str, # a run id (`TrainConfig.run_id`)
                    out:str|Path='cram_runs', # the run's output folder
                    device='cpu', # where to put the model
                   )->tuple: # `(model, config)`, the model in eval mode
-    "Rebuild a finished run's model from `models/<run_id>.pt` (its checksum verified)."
-    st = checked_load(Path(out) / 'models' / f'{run_id}.pt', device, need=('config', 'n_classes', 'model'))
+    "Rebuild a finished run's model from `models/<run_id>.pt` (its checksum verified, and that it is this run's)."
+    path = Path(out) / 'models' / f'{run_id}.pt'
+    st = checked_load(path, device, need=('config', 'n_classes', 'model'))
     d = st['config'] if 'head' in st['config'] else {**st['config'], 'head': 'appg'}   # written before heads existed: App. G's
     cfg = TrainConfig.from_dict(d)
+    held = st.get('run_id', cfg.run_id if not run_id.startswith('custom-') else run_id)   # files before the id was stored: from the config
+    if held != run_id: raise CorruptFile(f"{path}: holds the model of run {held}, not of {run_id}")
     model = build_model(cfg.backbone, cfg.attention, st['n_classes'], pretrained=False, insert=cfg.insert, s=cfg.s,
                         residual=cfg.residual, hidden=cfg.hidden, evidence=cfg.uses_evidence, **attention_kwargs(cfg))
     model.load_state_dict(st['model']); return model.to(device).eval(), cfg
