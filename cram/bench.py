@@ -246,7 +246,7 @@ def train_step_ratio(backbone:str='small_cnn', # backbone of the two runs
                      device:str='cpu', # 'cpu' or 'cuda'
                     )->dict: # median ms per step of 'rect' and 'rect+eq', and the ratio
     "Cost of the equivariance loss: the training step of `cram.train` for 'rect+eq' against 'rect' (the warped batch's extra pass)."
-    from cram.config import TrainConfig, attention_kwargs
+    from cram.config import TrainConfig, model_from_config
     from cram.train import TrainStep, train_epoch
     from dataclasses import replace
     size, device = size or BENCH_SIZES[backbone], torch.device(device)
@@ -258,7 +258,7 @@ def train_step_ratio(backbone:str='small_cnn', # backbone of the two runs
     for method in ('rect', 'rect+eq'):
         cfg = replace(base, method=method)
         torch.manual_seed(0)
-        model = build_model(backbone, 'rect', 6, pretrained=False, insert=insert, check_finite=False, **attention_kwargs(cfg)).to(device)
+        model = model_from_config(replace(cfg, evidence=0.), 6, check_finite=False).to(device)   # the step as measured: without the evidence terms
         step, opt = TrainStep(model), torch.optim.Adam(model.parameters(), lr=1e-4)
         scaler, gT = torch.amp.GradScaler('cuda', enabled=False), torch.Generator().manual_seed(1)
         fns[method] = (lambda step=step, cfg=cfg, opt=opt, scaler=scaler, gT=gT:

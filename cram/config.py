@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['METHODS', 'METHOD_HEADS', 'RECT_HEADS', 'SCHEDULES', 'FIELD_RANGES', 'SWEEPABLE', 'IMAGE_MAX', 'TrainConfig',
-           'attention_kwargs', 'field_help', 'make_datasets', 'unpack_batch', 'check_item', 'check_dataset',
-           'find_bad_item', 'BadData', 'check_batch', 'strict_collate', 'checked_batches', 'dataset_fingerprint',
-           'run_identity', 'run_id_for']
+           'attention_kwargs', 'model_from_config', 'field_help', 'make_datasets', 'unpack_batch', 'check_item',
+           'check_dataset', 'find_bad_item', 'BadData', 'check_batch', 'strict_collate', 'checked_batches',
+           'dataset_fingerprint', 'run_identity', 'run_id_for']
 
 # %% ../nbs/06a_config.ipynb #4deb4081
 import re, json, math, random, hashlib, warnings
@@ -15,8 +15,8 @@ from pathlib import Path
 import functools
 import numpy as np
 import torch
-from .core import HEADS
-from .models import BACKBONES, INSERT_POINTS
+from .core import HEADS, LossWeights
+from .models import BACKBONES, INSERT_POINTS, CramNet, build_model
 from .synthetic import SYNTHETIC_VARIANTS, synthetic_splits
 from .pet import pet_datasets
 
@@ -47,7 +47,7 @@ class TrainConfig:
     batch_size:int = 32 # global batch size, divided among the processes under torchrun (App. G)
     lr:float = 1e-4 # Adam learning rate (App. G)
     schedule:str = 'constant' # learning rate over the run: 'constant' (App. G) or 'cosine' (from `lr` down to 0, step by step)
-    lam:float = 0.1 # weight λ of the equivariance loss, used by 'rect+eq' (Sec. 6)
+    lam:float = LossWeights.equivariance # weight λ of the equivariance loss, used by 'rect+eq' (Sec. 6)
     s:float = 6. # sharpness of the rectangle's edges (Sec. 6)
     insert:str = 'auto' # insertion point: 'auto' (App. G's 'deep', but 'shallow' for the small CNN), 'deep' (App. G) or 'shallow' (Sec. 6.3)
     residual:str = 'mean' # residual of the attention module: 'mean', 'sum' (Eq. 6) or 'none'
@@ -55,9 +55,9 @@ class TrainConfig:
     head_width:int = 16 # moment heads: channels after their 1×1 reduction (see `01_core`; chosen in `08_benchmark`)
     sigma_max:float = 1. # rectangle: largest half side, a prior on the objects' size (1: no cap; see `01_core`)
     rescale:bool = False # rectangle: rescale its map to mean 1 (Eq. 7, the paper); False (the default) keeps the window in [0, 1]
-    evidence:float = 1. # weight β of the evidence loss (`01_core`; not in the paper): a linear classifier on the features pooled by the moment head's density; 0: off
-    extent:float = 1. # weight γ of the evidence left outside the rectangle (`01_core`; not in the paper; read from the evidence classifier, so ignored when `evidence` is 0): what sets its size
-    area:float = 1.75 # price δ on the rectangle's area 4 σ1 σ2 (`01_core`; not in the paper), against which `extent` grows it (chosen in `06g_findings`)
+    evidence:float = LossWeights.evidence # weight β of the evidence loss (`01_core`; not in the paper): a linear classifier on the features pooled by the moment head's density; 0: off
+    extent:float = LossWeights.extent # weight γ of the evidence left outside the rectangle (`01_core`; not in the paper; read from the evidence classifier, so ignored when `evidence` is 0): what sets its size
+    area:float = LossWeights.area # price δ on the rectangle's area 4 σ1 σ2 (`01_core`; not in the paper), against which `extent` grows it (chosen in `06g_findings`)
     hidden:int = 512 # width of the classifier's hidden layer (App. G)
     pretrained:bool = True # start the torchvision backbones from ImageNet weights (App. G) when they are cached
     size:int = 300 # image side in pixels (the paper resizes to 300×300)
@@ -97,6 +97,11 @@ class TrainConfig:
     def rect_head(self)->str:
         "The rectangle's parameter head: the one the method names ('rect-appg': 'appg'), else `head`."
         return METHOD_HEADS.get(self.method, self.head)
+
+    @property
+    def loss_weights(self)->LossWeights:
+        "The weights of `objective` for this run: λ, β, γ, δ as the fields give them (a term the run does not compute is 0 whatever its weight)."
+        return LossWeights(equivariance=self.lam, evidence=self.evidence, extent=self.extent, area=self.area)
 
     @property
     def uses_evidence(self)->bool:
@@ -160,6 +165,16 @@ def attention_kwargs(cfg:TrainConfig)->dict:
     if cfg.attention != 'rect': return {}
     return {'head': cfg.rect_head, 'sigma_max': cfg.sigma_max, 'rescale': cfg.rescale,
             **({'head_widths': (cfg.head_width,)} if cfg.rect_head != 'appg' else {})}
+
+def model_from_config(cfg:TrainConfig, # the run
+                      n_classes:int, # number of classes
+                      pretrained:bool|None=None, # ImageNet weights (None: `cfg.pretrained`; a rebuilt model gets its weights from a file: False)
+                      **kwargs, # passed on to `build_model` (e.g. `check_finite=False`)
+                     )->CramNet:
+    "The one way from a config to its model: `build_model` with the backbone, the insertion point, the module's settings and the evidence classifier the run uses."
+    return build_model(cfg.backbone, cfg.attention, n_classes, pretrained=cfg.pretrained if pretrained is None else pretrained,
+                       insert=cfg.insert, s=cfg.s, residual=cfg.residual, hidden=cfg.hidden, evidence=cfg.uses_evidence,
+                       **attention_kwargs(cfg), **kwargs)
 
 # %% ../nbs/06a_config.ipynb #8fab5f76
 SWEEPABLE = {'backbone': str, 'method': str, 'ratio': float, 'split': int, 'seed': int}

@@ -188,7 +188,7 @@ def plot_predictions(rows:list, # results rows of runs whose models were kept
     rows = [m[0] for m in models]
     fig, axs = plt.subplots(len(rows), len(items), figsize=(size * len(items) + 1.4, size * len(rows) + .8), squeeze=False, dpi=100)
     for r, (row, model, cfg) in enumerate(models):
-        with torch.no_grad(): logits, params, fmap = model.forward_with_attention(x)
+        with torch.no_grad(): logits, params, fmap, _ = model.forward_with_attention(x)
         soft = predicted_window(params, fmap, H, W, cfg.s) if fmap is not None else None
         for c, ax in enumerate(axs[r]):
             ax.imshow(D.denormalize(x[c], mean, std).permute(1, 2, 0).numpy(), interpolation='nearest')

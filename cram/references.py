@@ -64,7 +64,7 @@ def benchmark_references(variant:str='framed', # a key of `SYNTHETIC_VARIANTS`
                 if len(idx) < 2: continue                                   # no batch of one for batch norm
                 x, y, rect, mask = (t[idx] for t in tr)
                 if ref == 'probe':
-                    params, dens = model.attention.predict_params(model.stem(x), return_density=True)
+                    params, dens = model.attention.predict(model.stem(x))
                     tgt = F.adaptive_avg_pool2d(mask[:, None].float(), dens.shape[-2:])[:, 0].flatten(1)
                     tgt = tgt / tgt.sum(1, keepdim=True).clamp_min(1e-8)
                     win = rect_window(params, S, S, s=cfg.s)

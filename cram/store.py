@@ -13,8 +13,7 @@ import os, re, io, glob, json, stat, time, errno, shutil, socket, hashlib, conte
 from dataclasses import asdict
 from pathlib import Path
 import torch
-from .models import build_model
-from .config import TrainConfig, attention_kwargs
+from .config import TrainConfig, model_from_config
 
 # %% ../nbs/06c_store.ipynb #45990f01
 class CorruptFile(ValueError):
@@ -390,6 +389,5 @@ def load_run_model(run_id:str, # a run id (`TrainConfig.run_id`)
     cfg = TrainConfig.from_dict(d)
     held = st.get('run_id', cfg.run_id if not run_id.startswith('custom-') else run_id)   # files before the id was stored: from the config
     if held != run_id: raise CorruptFile(f"{path}: holds the model of run {held}, not of {run_id}")
-    model = build_model(cfg.backbone, cfg.attention, st['n_classes'], pretrained=False, insert=cfg.insert, s=cfg.s,
-                        residual=cfg.residual, hidden=cfg.hidden, evidence=cfg.uses_evidence, **attention_kwargs(cfg))
+    model = model_from_config(cfg, st['n_classes'], pretrained=False)
     model.load_state_dict(st['model']); return model.to(device).eval(), cfg

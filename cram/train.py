@@ -17,20 +17,18 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
-from .equivariance import equivariance_loss, random_similarity, warp
-from .models import MissingWeightsWarning, build_model
-from .config import TrainConfig, attention_kwargs, check_batch, checked_batches, strict_collate, check_dataset, make_datasets, run_identity, unpack_batch
+from .equivariance import random_similarity, warp
+from .models import MissingWeightsWarning, ModelOutput, objective
+from .config import TrainConfig, check_batch, checked_batches, strict_collate, check_dataset, make_datasets, model_from_config, run_identity, unpack_batch
 from .metrics import mask_box, box_iou, rect_box, box_accuracy, top1_loc, MaxBoxAccumulator, centred_box_baseline, grad_cam, localisation_metrics, localising, predicted_centres, predicted_window, reference_metrics, trivial_references
 from .store import CorruptFile, append_result, atomic_save, check_writable, checked_load, clean_orphans, find_result, remove_leftovers, run_lock
 
 # %% ../nbs/06d_train.ipynb #8bfa5b77
 class TrainStep(nn.Module):
-    "One training forward: logits and params of the batch, params of the warped batch (stem and attention head only), and the attention's auxiliary terms (`RectAttention.aux_losses`, None without its evidence classifier)."
+    "One training forward, what `objective` reads: the model's `ModelOutput` for the batch and the rectangles of the warped batch (stem and attention head only; None without it)."
     def __init__(self, model): super().__init__(); self.model = model
-    def forward(self, x, xw=None, y=None):
-        logits, params, _ = self.model.forward_with_attention(x)
-        aux = self.model.attention.aux_losses(y) if self.model.evidence is not None and y is not None else None
-        return logits, params, (None if xw is None else self.model.attention_params(xw)), aux
+    def forward(self, x, xw=None):
+        return self.model.forward_with_attention(x), (None if xw is None else self.model.attention_params(xw))
 
 # %% ../nbs/06d_train.ipynb #c642855a
 def _derived_seed(*parts)->int:
@@ -142,12 +140,10 @@ def train_epoch(step:TrainStep, # the model's training forward
             xw = warp(x, T)
             if channels_last: xw = xw.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-            logits, params, pw, aux = step(x, xw, y)
-        ce = F.cross_entropy(logits.float(), y)
-        eq = equivariance_loss(pw.float(), params.float(), T) if T is not None else torch.zeros((), device=device)
-        zero = torch.zeros((), device=device)
-        evl, outl, areal = (aux['evidence'], aux['outside'], aux['area']) if aux is not None else (zero, zero, zero)
-        loss = ce + cfg.lam * eq + cfg.evidence * evl + cfg.extent * outl + cfg.area * areal
+            out, pw = step(x, xw)
+        terms = objective(step.module.model if hasattr(step, 'module') else step.model, out, y, cfg.loss_weights, pw, T)
+        loss, logits = terms['loss'], out.logits
+        ce, eq, evl, outl, areal = (terms[k] for k in ('ce', 'equivariance', 'evidence', 'extent', 'area'))
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         if amp:
@@ -203,7 +199,7 @@ def evaluate(model:nn.Module, # a `CramNet`
         x = x.float()
         if channels_last: x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-            logits, params, fmap = model.forward_with_attention(x)
+            logits, params, fmap, _ = model.forward_with_attention(x)
         loss += F.cross_entropy(logits.float(), y, reduction='sum').item(); correct += (logits.argmax(1) == y).sum().item()
         n += x.shape[0]
         if mask is None: continue
@@ -247,7 +243,7 @@ def box_evaluation(model:nn.Module, # a `CramNet`
         x, y = x.to(device).float(), y.to(device)
         H, W = x.shape[-2:]; gt = mask_box(mask.cpu())
         gc.update(grad_cam(model, x, gradcam_layer(model), y).cpu(), gt, (H, W))    # the class's map (GT-known, as Choe et al.)
-        with torch.no_grad(): logits, params, fmap = model.forward_with_attention(x)
+        with torch.no_grad(): logits, params, fmap, _ = model.forward_with_attention(x)
         correct.append((logits.argmax(1) == y).cpu()); gts.append(gt)
         if params is not None:
             p = params.float().cpu(); att = model.attention
@@ -331,9 +327,7 @@ def train_run(cfg:TrainConfig, # what to train
             seed_everything(_derived_seed(cfg.seed, 'init'))
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter('always', MissingWeightsWarning)
-                model = build_model(cfg.backbone, cfg.attention, n_classes, pretrained=cfg.pretrained, insert=cfg.insert, s=cfg.s,
-                                    residual=cfg.residual, hidden=cfg.hidden, check_finite=False,   # non-finite steps are handled below
-                                    evidence=cfg.uses_evidence, **attention_kwargs(cfg))
+                model = model_from_config(cfg, n_classes, check_finite=False)   # non-finite steps are handled below
             for w in caught: warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             weights_loaded = cfg.pretrained and cfg.backbone != 'small_cnn' and not any(issubclass(w.category, MissingWeightsWarning) for w in caught)
             model = model.to(device)
