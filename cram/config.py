@@ -164,7 +164,7 @@ def attention_kwargs(cfg:TrainConfig)->dict:
     "Arguments of the attention module that come from the config: the rectangle's head, its width, the size cap and Eq. 7."
     if cfg.attention != 'rect': return {}
     return {'head': cfg.rect_head, 'sigma_max': cfg.sigma_max, 'rescale': cfg.rescale,
-            **({'head_widths': (cfg.head_width,)} if cfg.rect_head != 'appg' else {})}
+            **({'head_width': cfg.head_width} if cfg.rect_head != 'appg' else {})}
 
 def model_from_config(cfg:TrainConfig, # the run
                       n_classes:int, # number of classes

@@ -193,7 +193,7 @@ def build_model(backbone:str='mobilenet_v3_large', # 'mobilenet_v3_large', 'effi
                 dropout:float=0.2, # dropout before the last linear layer
                 download:bool|None=None, # allow downloading ImageNet weights (None: only if `CRAM_DOWNLOAD_WEIGHTS=1`)
                 widths:tuple=(16, 32, 64, 128), # stages of the small CNN
-                head_widths:tuple=None, # channels of the rectangle's head (`RectAttention`'s `widths`; None: its default)
+                head_width:int|None=None, # channels of the rectangle's moment head (`RectAttention`'s `head_width`; None: its default)
                 convs:int=2, # 3x3 convolutions per stage of the small CNN
                 evidence:bool=False, # add the evidence classifier (`CramNet.evidence`); needs attention='rect' with a moment head
                 **attention_kwargs, # passed on to `RectAttention` / `PositionWiseAttention`
@@ -209,9 +209,9 @@ def build_model(backbone:str='mobilenet_v3_large', # 'mobilenet_v3_large', 'effi
         pre = list(net.classifier[:-1])    # MobileNetV3: Linear(960, 1280), Hardswish, Dropout; EfficientNet: Dropout
     stem, rest = _split(features, insert, INSERT_POINTS[backbone])
     C = _out_channels(stem)
-    if head_widths is not None:
-        if attention != 'rect': raise ValueError(f"head_widths is for attention='rect'; got attention={attention!r}")
-        attention_kwargs['widths'] = head_widths
+    if head_width is not None:
+        if attention != 'rect': raise ValueError(f"head_width is for attention='rect'; got attention={attention!r}")
+        attention_kwargs['head_width'] = head_width
     if evidence and (attention != 'rect' or attention_kwargs.get('head', 'moment') == 'appg'):
         raise ValueError(f"evidence=True needs attention='rect' with a moment head ('moment' or 'moment2'); got attention={attention!r}"
                          + (f", head={attention_kwargs['head']!r}" if attention == 'rect' else ''))
