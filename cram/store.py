@@ -54,6 +54,11 @@ def atomic_save(obj, # anything `torch.save` takes
         if tmp.is_symlink() or tmp.exists(): tmp.unlink()
 
 # %% ../nbs/06c_store.ipynb #61c1e611
+def _regular(path:Path)->bool:
+    "Whether `path` (followed if a link) is a regular file: reading a FIFO blocks, reading a device never ends."
+    try: return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError: return False
+
 def checked_load(path:str|Path, # a file written by `atomic_save` (or by `torch.save`: then nothing can be verified)
                  map_location='cpu', # as for `torch.load`
                  need:tuple=(), # keys the loaded dict must have
@@ -173,11 +178,6 @@ def _guard(folder:Path):
     finally: os.close(fd)
 
 _LOCK_MAX = 4096   # bytes: a lock holds one short JSON line
-
-def _regular(path:Path)->bool:
-    "Whether `path` (followed if a link) is a regular file: reading a FIFO blocks, reading a device never ends."
-    try: return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError: return False
 
 def lock_holder(path:str|Path, # a lock file (`out/locks/<run_id>.lock`)
                 stale_after_h:float=6., # a lock of another host not refreshed for this long is stale
