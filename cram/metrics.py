@@ -6,7 +6,7 @@
 __all__ = ['APPG_INIT', 'SPREAD_MIN', 'AREA_MAX', 'DELTAS', 'TAUS', 'mean_sd', 'pm', 'render_table', 'to_markdown',
            'predicted_window', 'map_centroid', 'predicted_centres', 'pointing', 'localisation_metrics',
            'reference_metrics', 'trivial_references', 'localising', 'iou_breakdown', 'mask_box', 'box_iou', 'rect_box',
-           'box_accuracy', 'top1_loc', 'cam_boxes', 'MaxBoxAccumulator', 'max_box_acc', 'centred_box',
+           'box_accuracy', 'top1_loc', 'size_fidelity', 'cam_boxes', 'MaxBoxAccumulator', 'max_box_acc', 'centred_box',
            'centred_box_baseline', 'grad_cam', 'cam']
 
 # %% ../nbs/06b_metrics.ipynb #e1d266d1
@@ -233,6 +233,20 @@ def top1_loc(iou:torch.Tensor, # (N,) IoU of each image's predicted box with its
             )->float: # fraction of images both classified right and localised with IoU >= 0.5
     "Top-1 localisation accuracy: mean(correct & (iou >= 0.5))."
     return float((torch.as_tensor(correct).bool() & (torch.as_tensor(iou) >= 0.5)).double().mean())
+
+# %% ../nbs/06b_metrics.ipynb #sizefid1
+def size_fidelity(box_area:torch.Tensor, # `(N,)` the predicted regions' areas
+                  object_area:torch.Tensor, # `(N,)` the objects' areas, in the same unit (e.g. mask pixels)
+                 )->dict: # 'spearman': rank correlation (None for fewer than 3 images); 'ratio_by_tercile': mean box/object area, smallest third first
+    "How well box sizes follow object sizes: Spearman of box area against object area, and the area ratio by object-size tercile."
+    from scipy.stats import spearmanr
+    b, o = np.asarray(box_area, dtype=float), np.asarray(object_area, dtype=float)
+    if b.shape != o.shape or b.ndim != 1: raise ValueError(f"box_area and object_area must be two (N,) arrays; got {b.shape} and {o.shape}")
+    if len(b) < 3: return {'spearman': None, 'ratio_by_tercile': None}
+    rho = spearmanr(b, o).statistic if np.ptp(b) > 0 and np.ptp(o) > 0 else float('nan')   # a constant has no ranking
+    thirds = np.array_split(np.argsort(o, kind='stable'), 3)
+    return {'spearman': None if np.isnan(rho) else float(rho),
+            'ratio_by_tercile': [float(np.mean(b[t] / np.maximum(o[t], 1e-12))) for t in thirds]}
 
 # %% ../nbs/06b_metrics.ipynb #9c35aa13
 def _normalise(maps, out_size):

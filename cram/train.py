@@ -20,7 +20,8 @@ from tqdm import tqdm
 from .equivariance import random_similarity, warp
 from .models import MissingWeightsWarning, ModelOutput, objective
 from .config import TrainConfig, check_batch, checked_batches, strict_collate, check_dataset, make_datasets, model_from_config, run_identity, unpack_batch
-from .metrics import mask_box, box_iou, rect_box, box_accuracy, top1_loc, MaxBoxAccumulator, centred_box_baseline, grad_cam, localisation_metrics, localising, predicted_centres, predicted_window, reference_metrics, trivial_references
+from .window import rect_window
+from .metrics import mask_box, box_iou, rect_box, box_accuracy, top1_loc, size_fidelity, MaxBoxAccumulator, centred_box_baseline, grad_cam, localisation_metrics, localising, predicted_centres, predicted_window, reference_metrics, trivial_references
 from .store import CorruptFile, append_result, atomic_save, check_writable, checked_load, clean_orphans, find_result, remove_leftovers, run_lock
 
 # %% ../nbs/06d_train.ipynb #8bfa5b77
@@ -236,7 +237,7 @@ def box_evaluation(model:nn.Module, # a `CramNet`
     "WSOL box scores on a validation set: the rectangle's box (no threshold), Grad-CAM at the last stage (best τ per δ), a centred box."
     model.eval(); device = torch.device(device)
     gc, pw = MaxBoxAccumulator(thresholds), MaxBoxAccumulator(thresholds)
-    ious, correct, gts, bound = [], [], [], []
+    ious, correct, gts, bound, own, areas = [], [], [], [], [], []   # own: the rotated rectangle's pixels against the object's
     for batch in tqdm(loader, desc='boxes', disable=not progress, leave=False, mininterval=2.):
         x, y, mask = unpack_batch(batch)
         if mask is None: return {}
@@ -248,6 +249,9 @@ def box_evaluation(model:nn.Module, # a `CramNet`
         if params is not None:
             p = params.float().cpu(); att = model.attention
             ious.append(box_iou(rect_box(p, H, W), gt))
+            inside, m = rect_window(p, H, W) > .5, mask.cpu().bool()
+            own.append((inside & m).sum((1, 2)) / (inside | m).sum((1, 2)).clamp_min(1))
+            areas.append(torch.stack([inside.sum((1, 2)), m.sum((1, 2))], 1).float())
             sig = p[:, 2:4]
             bound.append(((sig >= att.sigma_max * .95) | (sig <= att.sigma_min * 1.05)).any(1))    # within 5% of the cap or the floor
         elif fmap is not None: pw.update(fmap.float().cpu(), gt, (H, W))
@@ -255,8 +259,12 @@ def box_evaluation(model:nn.Module, # a `CramNet`
     out = {'gradcam': gc.result(), 'centred': centred_box_baseline(torch.cat(gts), H, W)}
     if ious:
         iou = torch.cat(ious)
+        own_iou, a = torch.cat(own), torch.cat(areas)
+        size = size_fidelity(a[:, 0], a[:, 1])
         out['rect'] = {**box_accuracy(iou), 'top1_loc': top1_loc(iou, torch.cat(correct)), 'mean_iou': iou.mean().item(),
-                       'sigma_at_bound': torch.cat(bound).float().mean().item()}
+                       'sigma_at_bound': torch.cat(bound).float().mean().item(),
+                       'own_iou': own_iou.mean().item(), 'own_gt_known': (own_iou >= .5).float().mean().item(),   # the rotated rectangle itself
+                       'size_spearman': size['spearman'], 'area_ratio_terciles': size['ratio_by_tercile']}
     elif pw.n: out['map'] = pw.result()
     return out
 
