@@ -253,12 +253,11 @@ def train_step_ratio(backbone:str='small_cnn', # backbone of the two runs
     g = torch.Generator().manual_seed(0)
     ds = torch.utils.data.TensorDataset(torch.randn(n_steps * batch, 3, size, size, generator=g), torch.randint(0, 6, (n_steps * batch,), generator=g))
     loader = torch.utils.data.DataLoader(ds, batch_size=batch)
-    base = TrainConfig(backbone=backbone, dataset='synthetic', insert=insert, size=size, batch_size=batch, pretrained=False)
+    base = TrainConfig(backbone=backbone, dataset='synthetic', insert=insert, size=size, batch_size=batch, pretrained=False, evidence=0.)
     fns = {}
     for method in ('rect', 'rect+eq'):
-        cfg = replace(base, method=method)
-        torch.manual_seed(0)
-        model = model_from_config(replace(cfg, evidence=0.), 6, check_finite=False).to(device)   # the step as measured: without the evidence terms
+        cfg = replace(base, method=method); torch.manual_seed(0)
+        model = model_from_config(cfg, 6, check_finite=False).to(device)
         step, opt = TrainStep(model), torch.optim.Adam(model.parameters(), lr=1e-4)
         scaler, gT = torch.amp.GradScaler('cuda', enabled=False), torch.Generator().manual_seed(1)
         fns[method] = (lambda step=step, cfg=cfg, opt=opt, scaler=scaler, gT=gT:
@@ -442,13 +441,10 @@ def bench_main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
     try:
         kw = dict(backbones=tuple(split(a.backbones)), inserts=tuple(_insert_arg(v) for v in split(a.inserts)), modules=tuple(split(a.modules)),
                   batches=tuple(int(v) for v in split(a.batches)), threads=tuple(None if v == 'all' else int(v) for v in split(a.threads)),
-                  modes=tuple(split(a.modes)), repeats=a.repeats, stages=a.stages, elementwise=a.elementwise, eq_step=a.eq_step)
+                  modes=tuple(split(a.modes)), repeats=a.repeats, stages=a.stages, elementwise=a.elementwise, eq_step=a.eq_step) | (quick if a.quick else {})
     except ValueError as e: p.error(f"--batches and --threads take comma-separated integers ('all' for every core): {e}")
-    if a.quick: kw.update(quick)
-    try: check_device(a.device)
-    except ValueError as e: p.error(str(e))
-    for k in ('backbones', 'inserts', 'modules', 'batches', 'threads', 'modes'):
-        if not kw[k]: p.error(f"--{k} is empty; give at least one value ({p.get_default(k)!r} by default)")
-    try: rows = run_bench(a.out, device=a.device, compile=a.compile, progress=a.progress, **kw)
+    if (k := next((k for k in ('backbones', 'inserts', 'modules', 'batches', 'threads', 'modes') if not kw[k]), None)):
+        p.error(f"--{k} is empty; give at least one value ({p.get_default(k)!r} by default)")
+    try: check_device(a.device); rows = run_bench(a.out, device=a.device, compile=a.compile, progress=a.progress, **kw)
     except (ValueError, OSError) as e: p.error(str(e))
     print(bench_report(rows))

@@ -10,7 +10,7 @@ __all__ = ['SCALE_RANGE', 'random_similarity', 'transform_points', 'inverse_simi
 import math
 import torch
 import torch.nn.functional as F
-from .window import check_params, _check_values
+from .window import check_params, check_values
 
 # %% ../nbs/02_equivariance.ipynb #7d126b34
 SCALE_RANGE = (1e-4, 1e4)   # the scales a transform may have: beyond them the inverse over- or underflows in float32
@@ -142,7 +142,7 @@ def equivariance_loss(params_of_warped:torch.Tensor, # `(B, 5)` prediction on th
                      )->torch.Tensor: # scalar (or `(B,)`)
     "Squared discrepancy between the prediction on `warp(x, T)` and `transform_params(prediction on x, T)` (Sec. 4.4)."
     check_params(params_of_warped, 'params_of_warped'); check_params(params_of_original, 'params_of_original'); _check_T(T)
-    _check_values(params_of_warped, 'params_of_warped', sides=False); _check_values(params_of_original, 'params_of_original', sides=False)
+    check_values(params_of_warped, 'params_of_warped', sides=False); check_values(params_of_original, 'params_of_original', sides=False)
     _same_batch(params_of_warped=params_of_warped, params_of_original=params_of_original, T=T)
     if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
     pred, target = params_of_warped, transform_params(params_of_original, T).to(params_of_warped.dtype)
