@@ -25,7 +25,8 @@ from .figures import figure_png
 DEMO = dict(size=64, n_train=3000, n_valid=1000, epochs=10, lr=1e-3, batch_size=32, schedule='cosine')   # the budget of `cram_demo`; the module is `TrainConfig`'s defaults
 # the module `cram_demo` trained before the rectangle's extent was learned; the stored results of 06g_findings' first
 # sections, 07's CPU twin, 08's heads and 07a's references were trained with it (and their own changes on top)
-PREVIOUS_DEMO = dict(insert='shallow', residual='mean', s=6., sigma_max=.25, rescale=False, head='moment2', evidence=1., extent=0., area=0.)
+PREVIOUS_DEMO = dict(insert='shallow', residual='mean', s=6., sigma_max=.25, rescale=False, head='moment2', evidence=1., extent=0., area=0.,
+                     level_fit=0., angle_gate=0.)
 DEMO_METHODS = ('none', 'position-wise', 'rect-appg', 'rect', 'rect+eq')
 
 _COLUMNS = [('method', 'method', '{}'), ('val acc', 'final_val_acc', '{:.3f}'), ('best acc', 'best_val_acc', '{:.3f}'),

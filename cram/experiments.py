@@ -122,7 +122,8 @@ def missing_runs(rows:list, # results rows
 
 # %% ../nbs/07_experiments.ipynb #57f9ec2d
 def paired_comparison(rows:list, # results rows
-                      a:str, b:str, # the methods compared: is `a` better than `b`?
+                      a:str, # the method that may be better
+                      b:str, # the method it is compared with: is `a` better than `b`?
                       by:tuple=('backbone', 'setting'), # one comparison per value of these columns ('backbone' alone: pooled over settings)
                       metric:str='acc', # 'acc' (accuracy, %), 'iou' or 'pointing'
                       level:float=.95, # level of the confidence interval

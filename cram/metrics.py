@@ -6,8 +6,8 @@
 __all__ = ['APPG_INIT', 'SPREAD_MIN', 'AREA_MAX', 'DELTAS', 'TAUS', 'mean_sd', 'pm', 'render_table', 'to_markdown',
            'predicted_window', 'map_centroid', 'predicted_centres', 'pointing', 'localisation_metrics',
            'reference_metrics', 'trivial_references', 'localising', 'iou_breakdown', 'mask_box', 'box_iou', 'rect_box',
-           'box_accuracy', 'top1_loc', 'size_fidelity', 'cam_boxes', 'MaxBoxAccumulator', 'max_box_acc', 'centred_box',
-           'centred_box_baseline', 'grad_cam', 'cam']
+           'box_accuracy', 'top1_loc', 'size_fidelity', 'angle_errors', 'cam_boxes', 'MaxBoxAccumulator', 'max_box_acc',
+           'centred_box', 'centred_box_baseline', 'grad_cam', 'cam']
 
 # %% ../nbs/06b_metrics.ipynb #e1d266d1
 import math
@@ -140,7 +140,8 @@ def trivial_references(valid, # a validation dataset (items `(image, label, ...,
 # %% ../nbs/06b_metrics.ipynb #9006d2ad
 def localising(spread:float|None, # centre spread of a run (None: no attention map)
                area:float|None, # mean area of its binarised map
-               min_spread:float=SPREAD_MIN, max_area:float=AREA_MAX,
+               min_spread:float=SPREAD_MIN, # below this centre spread the centres barely move: not localising
+               max_area:float=AREA_MAX, # above this mean area the map covers most of the image: not localising
               )->bool|None: # False: not localising; None: nothing to judge
     "The flag of a run: it localises unless its centres barely move (spread < `min_spread`) or its map covers most of the image (area > `max_area`)."
     if spread is None or area is None: return None
@@ -247,6 +248,20 @@ def size_fidelity(box_area:torch.Tensor, # `(N,)` the predicted regions' areas
     thirds = np.array_split(np.argsort(o, kind='stable'), 3)
     return {'spearman': None if np.isnan(rho) else float(rho),
             'ratio_by_tercile': [float(np.mean(b[t] / np.maximum(o[t], 1e-12))) for t in thirds]}
+
+# %% ../nbs/06b_metrics.ipynb #angerr1
+def angle_errors(pred:torch.Tensor, # `(N, 5)` predicted rectangles `(μ1, μ2, σ1, σ2, α)`
+                 gt:torch.Tensor, # `(N, 5)` ground-truth rectangles
+                 min_aspect:float=1.2, # objects less elongated than this have no long axis: their angle error is NaN
+                )->dict: # 'tilt' and 'angle_error', `(N,)` each, in degrees
+    "How the box lies against the object: its axes' tilt from the object's (in [0°, 45°]) and the long axis' angle error (mod 180°, in [0°, 90°])."
+    p, g = torch.as_tensor(pred).double(), torch.as_tensor(gt).double()
+    def fold(d, period): return ((d + period / 2) % period - period / 2).abs()
+    tilt = fold(p[:, 4] - g[:, 4], math.pi / 2)
+    def long_axis(r): return r[:, 4] + (r[:, 3] > r[:, 2]) * math.pi / 2
+    err = fold(long_axis(p) - long_axis(g), math.pi)
+    elongated = g[:, 2:4].amax(1) >= min_aspect * g[:, 2:4].amin(1)
+    return {'tilt': torch.rad2deg(tilt).float(), 'angle_error': torch.where(elongated, torch.rad2deg(err), torch.nan).float()}
 
 # %% ../nbs/06b_metrics.ipynb #9c35aa13
 def _normalise(maps, out_size):

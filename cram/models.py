@@ -43,7 +43,8 @@ class CramNet(nn.Module):
                  attention:nn.Module|None, # `RectAttention`, `PositionWiseAttention` or `None`
                  rest:nn.Module, # the rest of the backbone (`nn.Identity()` when the module goes last)
                  head:nn.Module, # pooling and classifier, features to logits
-                 backbone:str='', insert:str|int='', # names, recorded for `repr` and results files
+                 backbone:str='', # the backbone's name, recorded for `repr` and results files
+                 insert:str|int='', # the insertion point's name, likewise
                 ):
         super().__init__()
         self.stem, self.rest, self.head = stem, rest, head
@@ -97,17 +98,18 @@ def objective(model:CramNet, # the model that made `out`
               weights:LossWeights|None=None, # λ, β, γ, δ (default `LossWeights()`, the package's)
               warped_params:torch.Tensor|None=None, # `(B, 5)` `model.attention_params(warp(x, T))`, for the equivariance term
               T:torch.Tensor|None=None, # `(B, 4)` the transforms of the warped batch
-             )->dict: # 'loss' (the weighted sum), then 'ce', 'equivariance', 'evidence', 'extent', 'area' (each a scalar)
-    "Every term of the training loss of one batch and their weighted sum: `CE + λ eq + β evidence + γ extent + δ area`."
+             )->dict: # 'loss' (the weighted sum), then 'ce', 'equivariance', 'evidence', 'level_fit', 'extent', 'area' (each a scalar)
+    "Every term of the training loss of one batch and their weighted sum: `CE + λ eq + β evidence + ε level_fit + γ extent + δ area`."
     w = weights or LossWeights()
     if not isinstance(out, ModelOutput): raise TypeError("objective(model, out, y): out is what model.forward_with_attention(x) returned")
     if (warped_params is None) != (T is None): raise ValueError("the equivariance term needs both warped_params and T (or neither)")
     zero = out.logits.new_zeros((), dtype=torch.float32)
     t = {'ce': F.cross_entropy(out.logits.float(), y)}
     t['equivariance'] = equivariance_loss(warped_params.float(), out.params.float(), T) if T is not None else zero
-    aux = model.attention.aux_terms(out.attended, y) if model.evidence is not None else {}
-    t.update({k: aux.get(k, zero) for k in ('evidence', 'extent', 'area')})
-    loss = t['ce'] + w.equivariance * t['equivariance'] + w.evidence * t['evidence'] + w.extent * t['extent'] + w.area * t['area']
+    aux = model.attention.aux_terms(out.attended, y, w.level) if model.evidence is not None else {}
+    t.update({k: aux.get(k, zero) for k in ('evidence', 'level_fit', 'extent', 'area')})
+    loss = (t['ce'] + w.equivariance * t['equivariance'] + w.evidence * t['evidence'] + w.level_fit * t['level_fit']
+            + w.extent * t['extent'] + w.area * t['area'])
     return {'loss': loss, **t}
 
 # %% ../nbs/05_models.ipynb #84e2032f

@@ -24,7 +24,11 @@ PAPER_SWEEP = dict(backbones=('mobilenet_v3_large', 'efficientnet_b0'), methods=
 PAPER_MODULE = ('head', 'residual', 'rescale', 'evidence', 'extent', 'area', 'insert', 'sigma_max')   # what `--paper` fixes
 
 def sweep_configs(base:TrainConfig=TrainConfig(), # values of every field not swept
-                  backbones=None, methods=None, ratios=None, splits=None, seeds=None, # lists of values (None: the base's)
+                  backbones=None, # backbones to sweep (None: the base's)
+                  methods=None, # methods to sweep (None: the base's)
+                  ratios=None, # Pet training fractions to sweep (None: the base's)
+                  splits=None, # data splits to sweep (None: the base's)
+                  seeds=None, # seeds to sweep (None: the base's)
                   **fixed, # other fields, set on every run (e.g. `head='appg'`)
                  )->list: # the configs, backbone-major
     "All combinations of the swept values, in a fixed order."

@@ -155,12 +155,12 @@ class _Draw:
         return v[:, 0] if n is None else v
 
 # %% ../nbs/04a_synthetic.ipynb #8f175424
-def _shape(draw, size, max_aspect, periods):
-    "Half sides, angle and texture period of rectangles whose long half side is drawn in `size`."
+def _shape(draw, size, max_aspect, periods, max_tilt=math.pi / 2):
+    "Half sides, angle (in `[-max_tilt, max_tilt]`) and texture period of rectangles whose long half side is drawn in `size`."
     L, asp = draw(lo=size[0], hi=size[1]), draw(lo=1., hi=max_aspect)
     swap = draw() < .5
     s1, s2 = torch.where(swap, L / asp, L), torch.where(swap, L, L / asp)
-    alpha = draw(lo=-math.pi / 2, hi=math.pi / 2)
+    alpha = draw(lo=-max_tilt, hi=max_tilt)
     return s1, s2, alpha, 2 * L / draw(lo=periods[0], hi=periods[1])
 
 # %% ../nbs/04a_synthetic.ipynb #f81549ae
@@ -280,6 +280,7 @@ def make_synthetic_batch(indices, # image indices (list, range, 1-D tensor or ar
                          frame_ratio:tuple=(.35, .8), # range of a distractor's frame grey level relative to the focal one's, in (0, 1]
                          clutter:str='objects', # 'objects': the distractors are textured objects of other classes; 'shapes': flat shapes of random colours, no class pattern
                          background:str='smooth', # 'smooth': a smooth colour field; 'natural': coloured noise with the 1/f amplitude spectrum of natural images
+                         max_tilt:float=math.pi / 2, # largest angle of the focal object from upright, radians, in [0, π/2] (0: every object upright)
                         )->tuple: # `images (B,3,S,S) float32, labels (B,) int64, rects (B,5) float32, masks (B,S,S) bool`
     "Render the synthetic images `indices`: one textured rotated rectangle, the one with the brightest frame, among objects of other classes."
     if isinstance(indices, (torch.Tensor, np.ndarray)): indices = indices.tolist()
@@ -288,6 +289,8 @@ def make_synthetic_batch(indices, # image indices (list, range, 1-D tensor or ar
                     frame, frame_grey, frame_ratio)
     if clutter not in CLUTTERS: raise ValueError(f"clutter must be one of {CLUTTERS}; got {clutter!r}")
     if background not in BACKGROUNDS: raise ValueError(f"background must be one of {BACKGROUNDS}; got {background!r}")
+    if not (isinstance(max_tilt, (int, float)) and not isinstance(max_tilt, bool) and 0 <= max_tilt <= math.pi / 2):
+        raise ValueError(f"max_tilt must be a number in [0, π/2] (radians); got {max_tilt!r}")
     size, n_classes, n_distractors = int(size), int(n_classes), (int(n_distractors[0]), int(n_distractors[1]))
     nth = torch.get_num_threads()
     if single_thread: torch.set_num_threads(1)
@@ -296,7 +299,7 @@ def make_synthetic_batch(indices, # image indices (list, range, 1-D tensor or ar
         draw = _Draw(_uniforms(indices, seed, 80 + 20 * n_distractors[1]))
         # the focal object (drawn first so that it does not depend on the clutter settings)
         label = (draw() * n_classes).long().clamp_max(n_classes - 1)
-        s1, s2, alpha, period = _shape(draw, obj_size, max_aspect, periods)
+        s1, s2, alpha, period = _shape(draw, obj_size, max_aspect, periods, max_tilt)
         h1 = alpha.cos().abs() * s1 + alpha.sin().abs() * s2              # half extent of the rotated rectangle along rows
         h2 = alpha.sin().abs() * s1 + alpha.cos().abs() * s2              # ... and along columns
         mu1, mu2 = h1 + (1 - 2 * h1) * draw(), h2 + (1 - 2 * h2) * draw()  # the whole object lies in the image
@@ -417,6 +420,12 @@ SYNTHETIC_VARIANTS = {
                    max_aspect=1.5, periods=(1.5, 2.5)),                    # among flat shapes of random colours
     'natural': dict(frame=0., background='natural', n_distractors=(0, 0), obj_size=(.075, .25), max_aspect=1.5,
                     periods=(1.5, 2.5), bg_contrast=.22, noise=.04),       # on a background with natural images' 1/f spectrum
+    # two families added to test the box's size and angle (`06h_extent`): sides from 0.11 to 0.44 of the image (×4), among shapes,
+    'scales': dict(frame=0., clutter='shapes', n_distractors=(2, 4), piece_scale=(.5, 1.), obj_size=(.055, .22), max_aspect=1.5,
+                   periods=(1.5, 2.5)),
+    # ... and upright objects (angle 0; the long side along either axis) on the natural background: the box must stay upright
+    'upright': dict(frame=0., background='natural', n_distractors=(0, 0), obj_size=(.075, .25), max_aspect=1.5,
+                    periods=(1.5, 2.5), bg_contrast=.22, noise=.04, max_tilt=0.),
 }
 
 def synthetic_splits(n_train:int, # training images

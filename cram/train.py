@@ -21,7 +21,7 @@ from .equivariance import random_similarity, warp
 from .models import MissingWeightsWarning, ModelOutput, objective
 from .config import TrainConfig, check_batch, checked_batches, strict_collate, check_dataset, make_datasets, model_from_config, run_identity, unpack_batch
 from .window import rect_window
-from .metrics import mask_box, box_iou, rect_box, box_accuracy, top1_loc, size_fidelity, MaxBoxAccumulator, centred_box_baseline, grad_cam, localisation_metrics, localising, predicted_centres, predicted_window, reference_metrics, trivial_references
+from .metrics import mask_box, box_iou, rect_box, box_accuracy, top1_loc, size_fidelity, angle_errors, MaxBoxAccumulator, centred_box_baseline, grad_cam, localisation_metrics, localising, predicted_centres, predicted_window, reference_metrics, trivial_references
 from .store import CorruptFile, append_result, atomic_save, check_writable, checked_load, clean_orphans, find_result, remove_leftovers, run_lock
 
 # %% ../nbs/06d_train.ipynb #8bfa5b77
@@ -105,17 +105,22 @@ def _n_outputs(module)->int:
 # %% ../nbs/06d_train.ipynb #20a5eafa
 def train_epoch(step:TrainStep, # the model's training forward
                 cfg:TrainConfig, # the run (λ, β, transforms, learning-rate schedule)
-                loader, opt, scaler, device, # data, optimiser, AMP grad scaler, device
-                amp:bool, channels_last:bool, # mixed precision and memory format (CUDA)
+                loader, # the training batches
+                opt, # the optimiser
+                scaler, # the AMP gradient scaler
+                device, # where the model is
+                amp:bool, # float16 autocast (CUDA)
+                channels_last:bool, # channels-last memory format (CUDA)
                 gen_T:torch.Generator, # draws the equivariance transforms
-                bar_desc:str, progress:bool, # progress bar label, and whether to show it
+                bar_desc:str, # the progress bar's label
+                progress:bool, # show the progress bar
                 epoch:int=0, # index of the epoch (the learning-rate schedule)
                 run_id:str='run', # named in errors
                 n_classes:int|None=None, # labels lie in `[0, n_classes)`: each batch is checked (`check_batch`); None: the model's output width
                )->dict: # means over the images: losses, accuracy, evidence loss, non-finite steps
     "One epoch of training; raises `Diverged` when the loss leaves the finite range."
     step.train()
-    tot = torch.zeros(8, dtype=torch.float64, device=device)   # sums over images: loss, ce, eq, correct, evidence, outside, area; images
+    tot = torch.zeros(9, dtype=torch.float64, device=device)   # sums over images: loss, ce, eq, correct, evidence, outside, area, level fit; images
     skipped, ws = 0, (dist.get_world_size() if dist.is_initialized() else 1)
     bad_amp = torch.zeros((), dtype=torch.long, device=device)   # non-finite losses under AMP, counted without a sync
     worst = torch.zeros((), device=device)                        # the largest finite loss under AMP
@@ -144,7 +149,7 @@ def train_epoch(step:TrainStep, # the model's training forward
             out, pw = step(x, xw)
         terms = objective(step.module.model if hasattr(step, 'module') else step.model, out, y, cfg.loss_weights, pw, T)
         loss, logits = terms['loss'], out.logits
-        ce, eq, evl, outl, areal = (terms[k] for k in ('ce', 'equivariance', 'evidence', 'extent', 'area'))
+        ce, eq, evl, outl, areal, fitl = (terms[k] for k in ('ce', 'equivariance', 'evidence', 'extent', 'area', 'level_fit'))
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         if amp:
@@ -164,9 +169,9 @@ def train_epoch(step:TrainStep, # the model's training forward
         scaler.update()
         B = x.shape[0]
         tot += torch.stack([loss.detach() * B, ce.detach() * B, eq.detach() * B, (logits.argmax(1) == y).sum(), evl.detach() * B,
-                            outl.detach() * B, areal.detach() * B, torch.tensor(B, device=device)]).double()
+                            outl.detach() * B, areal.detach() * B, fitl.detach() * B, torch.tensor(B, device=device)]).double()
         if progress and k % 10 == 0:
-            t = tot.tolist(); bar.set_postfix(loss=f'{t[0] / t[7]:.3f}', acc=f'{t[3] / t[7]:.3f}', refresh=False)
+            t = tot.tolist(); bar.set_postfix(loss=f'{t[0] / t[8]:.3f}', acc=f'{t[3] / t[8]:.3f}', refresh=False)
     bar.close()
     if amp:
         skipped = int(bad_amp)
@@ -174,9 +179,10 @@ def train_epoch(step:TrainStep, # the model's training forward
     if n_steps and skipped >= n_steps: raise diverged(n_steps - 1, float('nan'), 'every step of the epoch was skipped')
     if not _weights_finite(step): raise diverged(n_steps - 1, float('nan'), 'the weights are no longer finite')
     if ws > 1: dist.all_reduce(tot)
-    t = tot.tolist(); n = max(t[7], 1)
+    t = tot.tolist(); n = max(t[8], 1)
     return {'train_loss': t[0] / n, 'train_ce': t[1] / n, 'train_eq': t[2] / n, 'train_acc': t[3] / n, 'train_evidence': t[4] / n,
-            **({'train_outside': t[5] / n, 'train_area': t[6] / n} if cfg.uses_evidence and (cfg.extent or cfg.area) else {}), 'nonfinite_steps': skipped}
+            **({'train_outside': t[5] / n, 'train_area': t[6] / n} if cfg.uses_evidence and (cfg.extent or cfg.area) else {}),
+            **({'train_level_fit': t[7] / n} if cfg.uses_evidence and cfg.level_fit else {}), 'nonfinite_steps': skipped}
 
 # %% ../nbs/06d_train.ipynb #21619e30
 @torch.no_grad()
@@ -237,7 +243,7 @@ def box_evaluation(model:nn.Module, # a `CramNet`
     "WSOL box scores on a validation set: the rectangle's box (no threshold), Grad-CAM at the last stage (best τ per δ), a centred box."
     model.eval(); device = torch.device(device)
     gc, pw = MaxBoxAccumulator(thresholds), MaxBoxAccumulator(thresholds)
-    ious, correct, gts, bound, own, areas = [], [], [], [], [], []   # own: the rotated rectangle's pixels against the object's
+    ious, correct, gts, bound, own, areas, angles = [], [], [], [], [], [], []   # own: the rotated rectangle's pixels against the object's
     for batch in tqdm(loader, desc='boxes', disable=not progress, leave=False, mininterval=2.):
         x, y, mask = unpack_batch(batch)
         if mask is None: return {}
@@ -252,6 +258,8 @@ def box_evaluation(model:nn.Module, # a `CramNet`
             inside, m = rect_window(p, H, W) > .5, mask.cpu().bool()
             own.append((inside & m).sum((1, 2)) / (inside | m).sum((1, 2)).clamp_min(1))
             areas.append(torch.stack([inside.sum((1, 2)), m.sum((1, 2))], 1).float())
+            gt_rect = batch[2] if len(batch) == 4 and isinstance(batch[2], torch.Tensor) and batch[2].shape == p.shape else None
+            if gt_rect is not None: angles.append(angle_errors(p, gt_rect.float().cpu()))   # the synthetic sets' ground-truth angle
             sig = p[:, 2:4]
             bound.append(((sig >= att.sigma_max * .95) | (sig <= att.sigma_min * 1.05)).any(1))    # within 5% of the cap or the floor
         elif fmap is not None: pw.update(fmap.float().cpu(), gt, (H, W))
@@ -265,6 +273,9 @@ def box_evaluation(model:nn.Module, # a `CramNet`
                        'sigma_at_bound': torch.cat(bound).float().mean().item(),
                        'own_iou': own_iou.mean().item(), 'own_gt_known': (own_iou >= .5).float().mean().item(),   # the rotated rectangle itself
                        'size_spearman': size['spearman'], 'area_ratio_terciles': size['ratio_by_tercile']}
+        if angles:                                                  # medians, in degrees (the angle error over elongated objects)
+            tilt, err = torch.cat([a['tilt'] for a in angles]), torch.cat([a['angle_error'] for a in angles])
+            out['rect'].update(tilt=tilt.median().item(), angle_error=err.nanmedian().item() if (~err.isnan()).any() else None)
     elif pw.n: out['map'] = pw.result()
     return out
 
