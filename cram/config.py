@@ -58,7 +58,7 @@ class TrainConfig:
     head_width:int = 16 # moment heads: channels after their 1×1 reduction (see `01_core`; chosen in `08_benchmark`)
     sigma_max:float = 1. # rectangle: largest half side, a prior on the objects' size (1: no cap; see `01_core`)
     rescale:bool = False # rectangle: rescale its map to mean 1 (Eq. 7, the paper); False (the default) keeps the window in [0, 1]
-    evidence:float = LossWeights.evidence # weight β of the evidence loss (`01_core`; not in the paper): a linear classifier on the features pooled by the moment head's density; 0: off
+    evidence:float = LossWeights.evidence # weight β of the evidence loss (`01b_evidence`; not in the paper): a linear classifier on the features pooled by the moment head's density; 0: off
     level_fit:float = LossWeights.level_fit # weight ε of the rectangle's spread fitted to the evidence's own region (`01b_evidence`; not in the paper; read from the evidence classifier, so ignored when `evidence` is 0): what sets its size, image by image
     level:float = LossWeights.level # τ, where the evidence's region is cut, a fraction of its peak (`level_target`; chosen in `06h_extent` on held-out families)
     angle_gate:float = ANGLE_GATE # moment heads: the rectangle's angle fades to 0 where its density's anisotropy is below this (`moment_params`; 0: off)

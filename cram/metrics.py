@@ -6,8 +6,8 @@
 __all__ = ['APPG_INIT', 'SPREAD_MIN', 'AREA_MAX', 'DELTAS', 'TAUS', 'mean_sd', 'pm', 'render_table', 'to_markdown',
            'predicted_window', 'map_centroid', 'predicted_centres', 'pointing', 'localisation_metrics',
            'reference_metrics', 'trivial_references', 'localising', 'iou_breakdown', 'mask_box', 'box_iou', 'rect_box',
-           'box_accuracy', 'top1_loc', 'size_fidelity', 'angle_errors', 'cam_boxes', 'MaxBoxAccumulator', 'max_box_acc',
-           'centred_box', 'centred_box_baseline', 'grad_cam', 'cam']
+           'box_accuracy', 'top1_loc', 'size_fidelity', 'angle_errors', 'rect_mask_iou', 'cam_boxes',
+           'MaxBoxAccumulator', 'max_box_acc', 'centred_box', 'centred_box_baseline', 'grad_cam', 'cam']
 
 # %% ../nbs/06b_metrics.ipynb #e1d266d1
 import math
@@ -262,6 +262,14 @@ def angle_errors(pred:torch.Tensor, # `(N, 5)` predicted rectangles `(μ1, μ2, 
     err = fold(long_axis(p) - long_axis(g), math.pi)
     elongated = g[:, 2:4].amax(1) >= min_aspect * g[:, 2:4].amin(1)
     return {'tilt': torch.rad2deg(tilt).float(), 'angle_error': torch.where(elongated, torch.rad2deg(err), torch.nan).float()}
+
+# %% ../nbs/06b_metrics.ipynb #rmiou01
+def rect_mask_iou(params:torch.Tensor, # `(B, 5)` rotated rectangles
+                  mask:torch.Tensor, # `(B, H, W)` boolean object masks
+                 )->torch.Tensor: # `(B,)` IoU of each rectangle's pixels (window above 1/2) with its mask
+    "The rotated rectangle's own IoU with the object, pixel by pixel (not the axis-aligned box of WSOL's protocol)."
+    inside, m = rect_window(params.float(), *mask.shape[-2:]) > .5, mask.bool()
+    return (inside & m).sum((1, 2)) / (inside | m).sum((1, 2)).clamp_min(1)
 
 # %% ../nbs/06b_metrics.ipynb #9c35aa13
 def _normalise(maps, out_size):

@@ -21,7 +21,7 @@ from .equivariance import random_similarity, warp
 from .models import MissingWeightsWarning, ModelOutput, objective
 from .config import TrainConfig, check_batch, checked_batches, strict_collate, check_dataset, make_datasets, model_from_config, run_identity, unpack_batch
 from .window import rect_window
-from .metrics import mask_box, box_iou, rect_box, box_accuracy, top1_loc, size_fidelity, angle_errors, MaxBoxAccumulator, centred_box_baseline, grad_cam, localisation_metrics, localising, predicted_centres, predicted_window, reference_metrics, trivial_references
+from .metrics import mask_box, box_iou, rect_box, box_accuracy, top1_loc, size_fidelity, angle_errors, rect_mask_iou, MaxBoxAccumulator, centred_box_baseline, grad_cam, localisation_metrics, localising, predicted_centres, predicted_window, reference_metrics, trivial_references
 from .store import CorruptFile, append_result, atomic_save, check_writable, checked_load, clean_orphans, find_result, remove_leftovers, run_lock
 
 # %% ../nbs/06d_train.ipynb #8bfa5b77
@@ -256,7 +256,7 @@ def box_evaluation(model:nn.Module, # a `CramNet`
             p = params.float().cpu(); att = model.attention
             ious.append(box_iou(rect_box(p, H, W), gt))
             inside, m = rect_window(p, H, W) > .5, mask.cpu().bool()
-            own.append((inside & m).sum((1, 2)) / (inside | m).sum((1, 2)).clamp_min(1))
+            own.append(rect_mask_iou(p, m))
             areas.append(torch.stack([inside.sum((1, 2)), m.sum((1, 2))], 1).float())
             gt_rect = batch[2] if len(batch) == 4 and isinstance(batch[2], torch.Tensor) and batch[2].shape == p.shape else None
             if gt_rect is not None: angles.append(angle_errors(p, gt_rect.float().cpu()))   # the synthetic sets' ground-truth angle
