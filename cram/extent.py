@@ -16,11 +16,9 @@ import numpy as np
 import torch
 from .config import TrainConfig, make_datasets
 from .demo import DEMO, row_value
-from .metrics import mean_sd, pm, render_table
-from .sweep import run_sweep, shard
+from .metrics import mean_sd, pm, render_table, rect_mask_iou
 from .store import load_results, load_run_model
 from .window import rect_window
-from .metrics import rect_mask_iou
 
 # %% ../nbs/06h_extent.ipynb #ext00010
 EXTENT_FAMILIES = ('framed', 'shapes', 'natural', 'scales', 'upright')   # the synthetic families of the protocol
@@ -61,14 +59,19 @@ def run_extent_sweep(out:str|Path, # output folder of the runs (checkpoints, loc
     return [p.wait() for p in procs]
 
 # %% ../nbs/06h_extent.ipynb #ext00013
+def _rects(model, x):
+    "The rectangles `(B, 5)` a `CramNet` with rect attention predicts for images `x`, in float32, without gradient."
+    with torch.no_grad(): return model.attention.predict(model.stem(x)).params.float()
+
+def _scaled(params, f): return params * params.new_tensor([1., 1., f, f, 1.])   # half sides times f
+
 def box_and_object_areas(model, # a `CramNet` with rect attention (eval mode)
                          valid, # a validation set of items `(image, label, rect, mask)`
                          n:int=300, # the first `n` images
                         )->dict: # 'box' and 'object': areas as shares of the image, `n` each
     "Per image, the area inside the rotated rectangle (window above 1/2) and the object's mask area: the points of the size figure."
     x, _, _, mask = (t[:n] for t in valid.tensors)
-    with torch.no_grad(): params = model.attention.predict(model.stem(x)).params
-    inside = rect_window(params.float(), *x.shape[-2:]) > .5
+    inside = rect_window(_rects(model, x), *x.shape[-2:]) > .5
     return {'box': inside.float().mean((1, 2)).tolist(), 'object': mask.float().mean((1, 2)).tolist()}
 
 # %% ../nbs/06h_extent.ipynb #ext00015
@@ -81,8 +84,8 @@ def extent_setting(row:dict, # a results row of the protocol
     if not c.get('level_fit', 0.): return 'previous' if (c.get('extent'), c.get('area')) == (1., 1.75) else None
     return next((k for k, ch in EXTENT_CANDIDATES.items() if all(abs(c.get(f, math.nan) - v) < 1e-9 for f, v in ch.items())), None)
 
-def _family_mean(rows, family, setting, key):
-    return mean_sd([row_value(r, key) for r in rows if r['config']['variant'] == family and extent_setting(r) == setting])[0]
+def _runs(rows, family, setting): return [r for r in rows if r['config']['variant'] == family and extent_setting(r) == setting]
+def _family_mean(rows, family, setting, key): return mean_sd([row_value(r, key) for r in _runs(rows, family, setting)])[0]
 
 def held_out_choice(rows:list, # results rows of the protocol
                     families=EXTENT_FAMILIES, # the families
@@ -96,12 +99,11 @@ def held_out_choice(rows:list, # results rows of the protocol
 
 # %% ../nbs/06h_extent.ipynb #ext00017
 def _cell(rows, family, setting, key, fmt='{:.2f}'):
-    m, s, n = mean_sd([row_value(r, key) for r in rows if r['config']['variant'] == family and extent_setting(r) == setting])
+    m, s, n = mean_sd([row_value(r, key) for r in _runs(rows, family, setting)])
     return pm(m, s, fmt) if n else '—'
 
 def _terciles(rows, family, setting):
-    v = [row_value(r, 'boxes.rect.area_ratio_terciles') for r in rows if r['config']['variant'] == family and extent_setting(r) == setting]
-    v = [x for x in v if x]
+    v = [x for r in _runs(rows, family, setting) if (x := row_value(r, 'boxes.rect.area_ratio_terciles'))]
     return ' / '.join(f'{t:.1f}' for t in np.mean(v, 0)) if v else '—'
 
 def held_out_tables(rows:list, # results rows of the protocol
@@ -123,7 +125,7 @@ def held_out_tables(rows:list, # results rows of the protocol
                           'accuracy, chosen', 'plain'], wsol, markdown))
 
 # %% ../nbs/06h_extent.ipynb #ext00018
-EXTENT_GOALS = (   # (what, family or None for every family, row key, setting it is measured on, comparison, bound)
+EXTENT_GOALS = (   # (what, the families it is measured on or None for every family, row key, comparison, bound)
     ('Spearman(box area, object area) ≥ 0.7', ('shapes', 'natural', 'scales'), 'boxes.rect.size_spearman', '>=', .7),
     ("the rotated rectangle's own GT-known ≥ 0.6", None, 'boxes.rect.own_gt_known', '>=', .6),
     ('median tilt ≤ 10° on upright objects', ('upright',), 'boxes.rect.tilt', '<=', 10.),
@@ -190,8 +192,8 @@ def calibrate_scale(model, # a `CramNet` with rect attention (eval mode)
                     factors=CALIBRATION_FACTORS, # the factors tried
                    )->float: # the factor with the best mean `rect_mask_iou` (the first of equals)
     "The factor on the rectangle's half sides that fits a few annotated images best: one number per model."
-    with torch.no_grad(): p = model.attention.predict(model.stem(x)).params.float()
-    scores = [rect_mask_iou(p * torch.tensor([1., 1., f, f, 1.]), mask).mean().item() for f in factors]
+    p = _rects(model, x)
+    scores = [rect_mask_iou(_scaled(p, f), mask).mean().item() for f in factors]
     return float(factors[int(np.argmax(scores))])
 
 # %% ../nbs/06h_extent.ipynb #cal00004
@@ -206,8 +208,8 @@ def calibration_row(row:dict, # a results row of the protocol
     shots = few_shot_indices(yt, k)
     f = calibrate_scale(model, xt[shots], mt[shots])
     xv, _, _, mv = valid.tensors
-    with torch.no_grad(): p = model.attention.predict(model.stem(xv)).params.float()
-    iou0, iouk = rect_mask_iou(p, mv), rect_mask_iou(p * torch.tensor([1., 1., f, f, 1.]), mv)
+    p = _rects(model, xv)
+    iou0, iouk = rect_mask_iou(p, mv), rect_mask_iou(_scaled(p, f), mv)
     return {'run_id': row['run_id'], 'family': cfg.variant, 'seed': cfg.seed, 'setting': extent_setting(row), 'k': k, 'factor': f,
             'own_gt_known_k0': (iou0 >= .5).float().mean().item(), 'own_gt_known_k': (iouk >= .5).float().mean().item(),
             'own_iou_k0': iou0.mean().item(), 'own_iou_k': iouk.mean().item()}
