@@ -11,7 +11,10 @@
 4. Each page is opened in headless Chromium (window 1280x900) from a local server; a script added to the page reports
    what a reader would see as a defect: MathJax errors, math left as `$...$`, images that did not load, Markdown tables
    and attribute blocks left as raw text, prompts, a title that is not the front matter's, pages over 15 screens
-   long, and figures whose smallest text is under `cram.figures.MIN_TEXT_PX` at the size the page shows them.
+   long, figures whose smallest text is under `cram.figures.MIN_TEXT_PX` at the size the page shows them, numbers
+   broken across lines in a table cell, printed outputs that show a raw Markdown table or lines over 120 characters.
+5. Cross-references: link text that names a notebook file instead of its page, and a Next chain (from the index) that
+   misses a page.
 
 Usage: python .ci/docs.py [--out DIR] [--keep] [--screenshot PAGE ...]
 """
@@ -32,6 +35,7 @@ FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 
 WINDOW = (1280, 900)                          # the window the pages are checked in
 MAX_SCREENS = 15                              # a page longer than this many windows is too long to read: split it
+from cram.figures import MAX_LINE             # a longer printed line is cut at the reading column's edge
 MAX_COLS = 8                                  # a table wider than this is split by what a reader compares (the page script says 8 too)
 
 CSS = """
@@ -64,6 +68,10 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- if fold %}</details>{% endif -%}
 {%- endblock input_group %}
 """
+
+# what _quarto.yml adds to every page of the site: styles.css, and nowrap.html after the body
+SITE_CSS = (ROOT / 'nbs' / 'styles.css').read_text(encoding='utf-8')
+SITE_JS = (ROOT / 'nbs' / 'nowrap.html').read_text(encoding='utf-8')
 
 CHECK_JS = """<script>
 window.addEventListener('load', function () {
@@ -128,6 +136,27 @@ window.addEventListener('load', function () {
       var index = t.closest('.jp-OutputArea-output') && t.querySelector('tbody th') ? true : false;
       if (cols > 8 || index) tables.push({cols: cols, index: index, head: first});
     });
+    // numbers broken across lines: a number (with its ± sd or [interval]) in a table cell whose text spans two lines
+    var wrapped = [], NUM = /[-+\u2212]?\d[\d.,]*%?(\s*\u00b1\s*\d[\d.,]*%?)?(\s*\[[^\]]*\])?/g;
+    document.querySelectorAll('td, th').forEach(function (td) {
+      var w = document.createTreeWalker(td, NodeFilter.SHOW_TEXT), hit = null;
+      for (var t = w.nextNode(); t && !hit; t = w.nextNode()) {
+        var m; NUM.lastIndex = 0;
+        while (!hit && (m = NUM.exec(t.data)) !== null) {
+          var r = document.createRange(); r.setStart(t, m.index); r.setEnd(t, m.index + m[0].length);
+          var tops = {}; Array.prototype.forEach.call(r.getClientRects(), function (q) { if (q.width > 0) tops[Math.round(q.top)] = 1; });
+          if (Object.keys(tops).length > 1) hit = m[0];
+        }
+      }
+      if (hit) wrapped.push(hit.replace(/\s+/g, ' ').slice(0, 40));
+    });
+    // printed outputs: raw Markdown tables, and lines too long for the reading column
+    var rawmd = [], longlines = [], MAX_LINE = __MAX_LINE__;
+    document.querySelectorAll('.jp-RenderedText pre').forEach(function (pre) {
+      var lines = pre.textContent.split('\\n'), sep = lines.some(function (l) { return /^\s*\|?\s*:?-{3,}:?\s*\|/.test(l); });
+      if (sep) { var row = lines.filter(function (l) { return /^\s*\|.*\|\s*$/.test(l); })[0]; if (row) rawmd.push(row.trim().slice(0, 80)); }
+      lines.forEach(function (l) { if (l.length > MAX_LINE) longlines.push(l.length + ': ' + l.slice(0, 60)); });
+    });
     var h1 = document.querySelector('h1'), h1text = null;
     if (h1) { h1text = ''; var w = document.createTreeWalker(h1, NodeFilter.SHOW_TEXT);
               for (var t = w.nextNode(); t; t = w.nextNode()) if (!t.parentElement.closest('a.anchor-link, script')) h1text += t.data; }
@@ -136,6 +165,7 @@ window.addEventListener('load', function () {
     pre.textContent = JSON.stringify({broken_images: bad, mathjax_errors: err, math_nodes: math,
                                       mathjax: typeof MathJax !== 'undefined', pipes: pipes, attrs: attrs, prompts: prompts,
                                       dollars: dollars, directives: directives, figures: figures, h1: h1text, tables: tables,
+                                      wrapped: wrapped, rawmd: rawmd, longlines: longlines,
                                       height: height, window: [window.innerWidth, window.innerHeight]});
     document.body.appendChild(pre);
   }
@@ -159,6 +189,38 @@ def mixed_cells(nbs=None):
         found += [f"{nb.name}: {str(w.message).split(chr(10) + '---' + chr(10))[1][:200]}" for w in caught
                   if 'containing imports and other code' in str(w.message)]
     return found
+
+
+NB_LINK = re.compile(r'\[([^\]]*)\]\(([\w.-]+\.ipynb)(#[^)]*)?\)')
+NEXT = re.compile(r'\*\*Next:\*\*\s*\[[^\]]*\]\(([\w.-]+\.ipynb)\)')
+
+def check_xrefs(nbs=None):
+    "Cross-references between pages: link text that names a notebook file instead of its page, and a Next chain that misses a page."
+    paths = list(nbs or sorted(Path('nbs').glob('*.ipynb'))); names = {p.name for p in paths}
+    problems, nxt = [], {}
+    for p in paths:
+        nb = json.loads(p.read_text(encoding='utf-8'))
+        texts = [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'markdown']
+        texts += [''.join(o.get('data', {}).get('text/markdown', '')) for c in nb['cells'] for o in c.get('outputs', [])]
+        for t in texts:
+            for m in NB_LINK.finditer(t):
+                label = m.group(1).strip('` ')
+                if re.fullmatch(r'\d\d[a-z]?_\w+(\.ipynb)?|\w+\.ipynb', label):
+                    problems.append(f'{p.name}: link text {m.group(1)!r} names a notebook file; use its page name '
+                                    f'({page_name(m.group(2))!r})')
+            for m in NEXT.finditer(t): nxt[p.name] = m.group(1)
+    for a, b in nxt.items():
+        if b not in names: problems.append(f'{a}: its Next link points to {b}, which does not exist')
+    seen, cur = [], 'index.ipynb' if 'index.ipynb' in names else (sorted(names) or [''])[0]
+    while cur in names and cur not in seen: seen.append(cur); cur = nxt.get(cur)
+    missed = sorted(names - set(seen))
+    if missed: problems.append(f'the Next chain from {seen[0] if seen else "?"} misses {", ".join(missed)}')
+    return problems
+
+
+def page_name(nb_name):
+    "The page name the site gives a notebook: its file name without the number prefix (nbdev's default)."
+    return re.sub(r'^\d+[a-z]?_', '', Path(nb_name).stem)
 
 
 def process():
@@ -276,7 +338,7 @@ def exporter():
     return ex
 
 
-def render(cache, out):
+def render(cache, out, site=True):
     "Render each processed notebook to `out/<output-file>` as Quarto shows it; returns {notebook name: page name}."
     import nbformat
     out.mkdir(parents=True, exist_ok=True)
@@ -289,10 +351,10 @@ def render(cache, out):
         if fm is not None: nb.cells = nb.cells[1:]                      # the front matter is Quarto's, not the page's
         fm = fm or {}
         title = str(fm.get('title', '')); desc = str(fm.get('description', ''))
-        res = {'metadata': {'name': plain(title) or Path(name).stem}, 'cram_css': CSS,
+        res = {'metadata': {'name': plain(title) or Path(name).stem}, 'cram_css': CSS + (SITE_CSS if site else ''),
                'cram_title': inline_md(title) if title else '', 'cram_description': inline_md(desc) if desc else ''}
         body, _ = ex.from_notebook_node(quarto_cells(nb), resources=res)
-        body = page_links(body, pages).replace('</body>', CHECK_JS + '\n</body>')
+        body = page_links(body, pages).replace('</body>', (SITE_JS if site else '') + CHECK_JS.replace('__MAX_LINE__', str(MAX_LINE)) + '\n</body>')
         (out / pages[name]).write_text(body, encoding='utf-8')
     for d in ('images',):                                          # what the pages link to beside them
         if (cache / d).exists(): shutil.copytree(cache / d, out / d, dirs_exist_ok=True)
@@ -441,6 +503,9 @@ def check_pages(out, pages, want_titles):
             problems += [f'{page}: cell option line (#| ...) shown in the code of {x}' for x in rep['directives']]
             problems += [f"{page}: table of {t['cols']} columns (at most {MAX_COLS}): {t['head']!r}" for t in rep['tables'] if t['cols'] > MAX_COLS]
             problems += [f"{page}: table with an index column (a DataFrame shown as is): {t['head']!r}" for t in rep['tables'] if t['index']]
+            problems += [f'{page}: number broken across lines in a table cell: {x!r}' for x in rep['wrapped']]
+            problems += [f'{page}: printed output shows a raw Markdown table (display it as Markdown): {x!r}' for x in rep['rawmd']]
+            problems += [f'{page}: printed line of {x} (at most {MAX_LINE} characters)' for x in rep['longlines']]
             if rep['height'] > MAX_SCREENS * WINDOW[1]:
                 problems.append(f"{page}: {rep['height'] / WINDOW[1]:.1f} screens long (over {MAX_SCREENS} screens of "
                                 f"{WINDOW[1]} px at {WINDOW[0]} px wide): split it")
@@ -497,7 +562,9 @@ def _planted():
         code('df', execution_count=5, outputs=[new_output('execute_result', execution_count=5, data={
             'text/html': '<table class="dataframe"><thead><tr><th></th><th>a</th></tr></thead><tbody><tr><th>0</th><td>1</td></tr></tbody></table>',
             'text/plain': 'df'})]),
-        _png_cell(_figure(5), 2), _png_cell(_figure(14), None)])
+        _png_cell(_figure(5), 2), _png_cell(_figure(14), None),
+        md('<table><tr><td style="width:40px">0.925 ± 0.022</td></tr></table>'),
+        printed('print(t)', '| method | acc |\n|---|---|\n| rect | 0.9 |\n', 6), printed('print(s)', 'x' * 130 + '\n', 7)])
     long = new_notebook(cells=[fm('A long page', 'long.html')] + [md(f'Paragraph {i}.') for i in range(400)])
     untitled = new_notebook(cells=[md('An introduction first.'), fm('A dropped title', 'untitled.html')])
     clean = new_notebook(cells=[fm("'A *clean* page: `fine`'", 'clean.html'), md(
@@ -508,7 +575,9 @@ def _planted():
             'execute_result', execution_count=2, data={'text/markdown': '---\n\n[source](https://example.org/f.py#L1){target='
                                                        '"_blank" style="float:right; font-size:smaller"}\n\n### f\n\n*Does f.*',
                                                        'text/plain': 'f'})]),
-        printed('x = 1\nx', '1\n', 3), _png_cell(_figure(14), 4)])
+        printed('x = 1\nx', '1\n', 3), _png_cell(_figure(14), 4),
+        md('<table><tr><td style="width:40px">0.925\u00a0±\u00a00.022</td></tr></table>'),
+        printed('print(t)', 'method   acc\n------  ----\nrect    0.9\n', 5)])
     return {'broken.ipynb': broken, 'long.ipynb': long, 'untitled.ipynb': untitled, 'clean.ipynb': clean}, 'clean.html'
 
 
@@ -519,7 +588,7 @@ def self_test():
         cache, out = Path(d) / 'proc', Path(d) / 'site'; cache.mkdir()
         nbs, clean = _planted()
         for name, nb in nbs.items(): nbformat.write(nb, cache / name)
-        pages = render(cache, out)
+        pages = render(cache, out, site=False)      # the planted faults as they are, without the site's own fixes
         n, dead = check_links(out, pages)
         problems, math, heights = check_pages(out, pages, titles(cache, pages))
         clean_html = (out / clean).read_text(encoding='utf-8')
@@ -532,7 +601,9 @@ def self_test():
              'untypeset math': on('broken.html', 'math not typeset'), 'small figure text': on('broken.html', 'under MIN_TEXT_PX'),
              'figure without record': on('broken.html', 'without a text-size record'),
              'over-long page': on('long.html', 'screens long'), 'wide table': on('broken.html', 'table of 9 columns'),
-             'index column': on('broken.html', 'table with an index column'), 'title dropped': on('untitled.html', 'front matter title'),
+             'index column': on('broken.html', 'table with an index column'),
+             'wrapped number': on('broken.html', 'number broken across lines'),
+             'raw Markdown printed': on('broken.html', 'raw Markdown table'), 'long printed line': on('broken.html', 'printed line of 130'), 'title dropped': on('untitled.html', 'front matter title'),
              'code folded': '<details class="code-fold"><summary>Code</summary>' in clean_html,
              'clean page passes': not any(x.startswith(clean + ':') for x in dead + problems)}
     log('self-test of the checks: ' + ', '.join(f'{k}: {"ok" if v else "MISSED"}' for k, v in found.items()))
@@ -557,6 +628,16 @@ def main(argv=None):
                                                    'source': 'from cram.demo import demo\nrows = demo()'}],
                                        'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5}))
         if not mixed_cells([planted]): sys.exit('the check for cells that mix imports with code missed a planted one')
+    with tempfile.TemporaryDirectory() as d:          # self-test: a notebook-name link and a page outside the Next chain
+        def nb(src): return json.dumps({'cells': [{'cell_type': 'markdown', 'id': 'x', 'metadata': {}, 'source': src}],
+                                        'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5})
+        (Path(d) / 'index.ipynb').write_text(nb('See [`01_a`](01_a.ipynb) and [a](01_a.ipynb).\n\n**Next:** [a](01_a.ipynb), A.'))
+        (Path(d) / '01_a.ipynb').write_text(nb('**Next:** [index](index.ipynb), back.'))
+        (Path(d) / '02_b.ipynb').write_text(nb('An orphan.'))
+        planted = check_xrefs(sorted(Path(d).glob('*.ipynb')))
+        if not (any("'`01_a`'" in x for x in planted) and any('misses 02_b.ipynb' in x for x in planted) and len(planted) == 2):
+            sys.exit(f'the cross-reference check missed a planted fault: {planted}')
+    xrefs = check_xrefs()
     early = mixed_cells()            # seconds, before the long processing: such a cell may train a model in the docs build
     if early:
         for m in early: log(f'FAIL cell that mixes imports with other code (the docs build would run it): {m!r}')
@@ -576,7 +657,7 @@ def main(argv=None):
         + ', '.join(f'{p} {h / WINDOW[1]:.1f}' for p, h in sorted(heights.items(), key=lambda x: -x[1])))
     for p in a.screenshot:
         (out / 'shots').mkdir(exist_ok=True); screenshot(out, p, out / 'shots' / (Path(p).stem + '.png'))
-    bad = [f'cell that mixes imports with other code (run by the docs build): {m!r}' for m in mixed] + dead + api + problems
+    bad = [f'cell that mixes imports with other code (run by the docs build): {m!r}' for m in mixed] + xrefs + dead + api + problems
     for b in bad: log('FAIL', b)
     log(f'docs: {len(pages)} pages, {n_api} API entries, {n_links} internal links, {len(bad)} problem(s), {time.time() - t0:.0f}s')
     sys.exit(1 if bad else 0)

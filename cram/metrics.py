@@ -10,7 +10,7 @@ __all__ = ['APPG_INIT', 'SPREAD_MIN', 'AREA_MAX', 'DELTAS', 'TAUS', 'mean_sd', '
            'MaxBoxAccumulator', 'max_box_acc', 'centred_box', 'centred_box_baseline', 'grad_cam', 'cam']
 
 # %% ../nbs/06b_metrics.ipynb #e1d266d1
-import math
+import math, re
 import numpy as np
 from scipy import ndimage
 import torch
@@ -39,13 +39,17 @@ def pm(m:float|None, # a mean (None: nothing measured)
     return fmt.format(m) + ('' if sd is None else ' ± ' + fmt.format(sd))
 
 # %% ../nbs/06b_metrics.ipynb #45b276fc
+_NUMERIC = re.compile(r'[-+\u2212\[(~≈<>≤≥]*\d[\d\s.,±+\-\u2212\[\]()%×/°→–]*')
+
 def render_table(heads:list, # column titles
                  body:list, # rows, each a list of strings
                  markdown:bool, # a Markdown table, else aligned plain text
                 )->str:
-    "A table of strings, as Markdown or as aligned plain text (first column left, others right)."
+    "A table of strings, as Markdown (a number's spaces made unbreakable) or as aligned plain text (first column left, others right)."
     if markdown:
-        return '\n'.join(['| ' + ' | '.join(heads) + ' |', '|' + '---|' * len(heads)] + ['| ' + ' | '.join(b) + ' |' for b in body])
+        whole = lambda c: c.replace(' ', '\u00a0') if _NUMERIC.fullmatch(c) else c
+        return '\n'.join(['| ' + ' | '.join(heads) + ' |', '|' + '---|' * len(heads)]
+                         + ['| ' + ' | '.join(map(whole, b)) + ' |' for b in body])
     w = [max(len(h), *(len(b[j]) for b in body)) if body else len(h) for j, h in enumerate(heads)]
     fmt = lambda cells: '  '.join(c.ljust(w[0]) if j == 0 else c.rjust(w[j]) for j, c in enumerate(cells))
     return '\n'.join([fmt(heads), fmt(['-' * n for n in w])] + [fmt(b) for b in body])

@@ -6,7 +6,8 @@
 __all__ = ['HOST', 'OUTPUT_MARK', 'OUTPUT_ENTRIES', 'RESULT_NEED', 'CorruptFile', 'atomic_save', 'checked_load', 'pid_alive',
            'process_start', 'clean_orphans', 'check_writable', 'remove_output', 'RunInProgress', 'lock_holder',
            'run_lock', 'append_result', 'load_results', 'config_mismatch', 'find_result', 'stored_results',
-           'record_failure', 'environment_error', 'load_failures', 'remove_leftovers', 'load_run_model']
+           'one_row_per_run', 'record_failure', 'environment_error', 'load_failures', 'remove_leftovers',
+           'load_run_model']
 
 # %% ../nbs/06c_store.ipynb #9df4a10a
 import os, re, io, glob, json, stat, time, errno, shutil, socket, hashlib, contextlib, warnings, datetime
@@ -325,6 +326,31 @@ def stored_results(name:str, # a results file under `cram/results/`, such as `'f
     if not isinstance(name, str) or not name or p.resolve().parent.parent != root.resolve():
         raise ValueError(f"stored_results takes 'folder/file' under {root}, such as 'findings/demo.jsonl'; got {name!r}")
     return p
+
+# %% ../nbs/06c_store.ipynb #onerow002
+def one_row_per_run(paths:list, # results files (JSON lines); rows without `final_val_acc` (benchmarks, figure points) are left alone
+                    write:bool=False, # rewrite the files so that each run has the newest of its rows everywhere
+                   )->dict: # `{run_id: [files whose row differed from the newest]}` for each run stored with different rows
+    "The runs stored with different rows in several results files, and (with `write`) one row per run: the one that finished last."
+    paths = [Path(p) for p in paths]
+    runs = lambda p: [(k, r) for k, r in _numbered_rows(p, ()) if 'run_id' in r and 'final_val_acc' in r]
+    rows = {p: runs(p) for p in paths}
+    newest = {}
+    for p in paths:
+        for _, r in rows[p]:
+            old = newest.get(r['run_id'])
+            if old is None or str(r.get('finished', '')) > str(old.get('finished', '')): newest[r['run_id']] = r
+    differ = {}
+    for p in paths:
+        for _, r in rows[p]:
+            if r != newest[r['run_id']]: differ.setdefault(r['run_id'], []).append(str(p))
+    if write:                                    # only the differing lines change; every other line is kept byte for byte
+        for p in {Path(q) for qs in differ.values() for q in qs}:
+            lines = p.read_bytes().split(b'\n')
+            for k, r in rows[p]:
+                if r != newest[r['run_id']]: lines[k - 1] = json.dumps(newest[r['run_id']]).encode()
+            tmp = p.with_name(f'.{p.name}.tmp-{HOST}-{os.getpid()}'); tmp.write_bytes(b'\n'.join(lines)); os.replace(tmp, p)
+    return differ
 
 # %% ../nbs/06c_store.ipynb #a58928f3
 def record_failure(out:str|Path, # the output folder (failures go to `out/failed.jsonl`)

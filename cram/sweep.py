@@ -151,6 +151,7 @@ def train_parser()->argparse.ArgumentParser:
     r.add_argument('--workers', type=int, default=4 if torch.cuda.is_available() else 0, help="data-loading processes")
     r.add_argument('--progress', action=argparse.BooleanOptionalAction, default=True, help="progress bars (stderr)")
     r.add_argument('--amp', action=argparse.BooleanOptionalAction, default=True, help="float16 mixed precision (CUDA only)")
+    r.add_argument('--compile', action='store_true', help="train the model compiled by torch.compile (same results; the first step compiles)")
     r.add_argument('--channels-last', action=argparse.BooleanOptionalAction, default=True, help="channels-last memory format (CUDA only)")
     r.add_argument('--keep-model', action=argparse.BooleanOptionalAction, default=True, help="save final weights to OUT/models/")
     r.add_argument('--download-weights', action='store_true', help="allow torchvision to download ImageNet weights (sets CRAM_DOWNLOAD_WEIGHTS=1)")
@@ -234,7 +235,7 @@ def main(argv:list|None=None): # arguments (default: `sys.argv[1:]`)
             for c in cfgs: print(f'{run_status(c, args.out, args.results):<24} {c.run_id}')
             return
         rows = run_sweep(cfgs, out=args.out, results=args.results, device=args.device, workers=args.workers,
-                         progress=args.progress, amp=args.amp, channels_last=args.channels_last, keep_model=args.keep_model,
+                         progress=args.progress, amp=args.amp, channels_last=args.channels_last, compile=args.compile, keep_model=args.keep_model,
                          retry_failed=args.retry_failed)
     except (CorruptFile, OSError) as e: p.exit(1, f"{p.prog}: error: {e}\n")   # a damaged folder or a full disk: one line
     finally:

@@ -87,7 +87,8 @@ def setup_device(device:str|None=None, # 'cpu', 'cuda', 'cuda:1'...; None: the l
 def device_name(device:torch.device)->str:
     "What results rows record of the device: the GPU's name, or the CPU and the threads torch uses."
     if device.type == 'cuda': return f'{device} ({torch.cuda.get_device_name(device)})'
-    return f'cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)'
+    n = torch.get_num_threads()
+    return f"cpu ({platform.processor() or platform.machine()}, {n} thread{'s' if n > 1 else ''})"
 
 # %% ../nbs/06d_train.ipynb #6d127a8e
 class Diverged(RuntimeError):
@@ -310,6 +311,7 @@ def train_run(cfg:TrainConfig, # what to train
               progress:bool=True, # tqdm bars with running loss and accuracy (on stderr)
               amp:bool=True, # float16 autocast and gradient scaling (CUDA only)
               channels_last:bool=True, # channels-last memory format (CUDA only)
+              compile:bool=False, # train the model's forward compiled by `torch.compile` (the same results, faster after a first slow step)
               keep_model:bool=True, # save the final weights to `out/models/<run_id>.pt`
               datasets:tuple|None=None, # `(train, valid, n_classes)` to use instead of `make_datasets(cfg)`: see the contract
               dataset_name:str|None=None, # a name for your own `datasets`, used in their run ids (default: their fingerprint)
@@ -360,6 +362,10 @@ def train_run(cfg:TrainConfig, # what to train
                 _set_rng_state(st['rng'])
                 log(f'{rid}: resuming after epoch {start}/{cfg.epochs}')
             step = TrainStep(model)
+            if compile:                                    # in place: the weights and their checkpoint keys stay the model's
+                import torch._inductor.config as inductor
+                inductor.fallback_random = True            # dropout draws the eager numbers: the same run, compiled or not
+                step.compile()
             if ws > 1: step = nn.parallel.DistributedDataParallel(step, device_ids=[device.index] if device.type == 'cuda' else None)
             per_proc = max(1, cfg.batch_size // ws)
             pin = device.type == 'cuda'
@@ -408,7 +414,7 @@ def train_run(cfg:TrainConfig, # what to train
                    'final_val_acc': accs[-1], 'best_val_acc': accs[best], 'best_epoch': best + 1,
                    'localisation': loc, 'localising': localising(loc.get('spread'), loc.get('area')), 'references': refs or {}, 'boxes': boxes,
                    'wall_time_s': round(elapsed, 2), 'resumes': resumes, 'workers': workers, 'device': device_name(device), 'world_size': ws,
-                   'amp': amp, 'channels_last': channels_last, 'imagenet_weights': weights_loaded,
+                   'amp': amp, 'channels_last': channels_last, 'compiled': compile, 'imagenet_weights': weights_loaded,
                    'torch': torch.__version__, 'finished': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
             if main:
                 if keep_model: atomic_save({'run_id': rid, 'config': asdict(cfg), 'n_classes': n_classes, 'model': model.state_dict()}, model_file)
