@@ -48,15 +48,19 @@ def seen(outputs):
     return text.strip()
 
 def compare(stored, ran):
-    "Differences between a stored notebook and the same notebook executed now, as (cell number, diff) pairs."
-    bad = []
+    """Per code cell run now: `(differs, stale)` lists. `differs`: (cell number, diff) of the cells the check compares whose
+    seen text changed; `stale`: every cell whose seen text or stderr changed (what `--update` stores)."""
+    differs, stale = [], []
     for i, (a, b) in enumerate(zip(stored.cells, ran.cells)):
-        if a.cell_type != 'code' or _skip(a) or IGNORE in a.source: continue
+        if a.cell_type != 'code' or _skip(a): continue
         sa, sb = seen(a.get('outputs')), seen(b.get('outputs'))
-        if sa != sb:
+        if sa != sb or _stderr(a) != _stderr(b): stale.append(i)
+        if sa != sb and IGNORE not in a.source:
             diff = difflib.unified_diff(sa.splitlines(), sb.splitlines(), 'stored', 'now', n=0, lineterm='')
-            bad.append((i, '\n'.join(list(diff)[2:30])))
-    return bad
+            differs.append((i, '\n'.join(list(diff)[2:30])))
+    return differs, stale
+
+def _stderr(cell): return ''.join(_join(o.get('text')) for o in cell.get('outputs') or [] if o.get('name') == 'stderr')
 
 def run(p, update=False):
     "Execute notebook `p` alone in an empty folder; return the cells whose stored output differs (after storing them if `update`)."
@@ -71,15 +75,11 @@ def run(p, update=False):
                 if c.cell_type == 'code': c['outputs'] = []
             CaptureShell().run_all(nb, exc_stop=True, preproc=_skip)
         finally: os.chdir(cwd)
-    stored = read_nb(p); bad = compare(stored, nb)
-    if update:     # also the cells the check leaves alone (ignored ones, stderr): what a reader sees should be this run's
-        stale = [i for i, (a, b) in enumerate(zip(stored.cells, nb.cells)) if a.cell_type == 'code' and not _skip(a)
-                 and (seen(a.get('outputs')) != seen(b.get('outputs')) or _stderr(a) != _stderr(b))]
+    stored = read_nb(p); bad, stale = compare(stored, nb)
+    if update and stale:     # also the cells the check leaves alone (ignored ones, stderr): a reader sees this run's outputs
         for i in stale: stored.cells[i]['outputs'] = nb.cells[i].get('outputs', [])
-        if stale: write_nb(stored, p)
+        write_nb(stored, p)
     return bad
-
-def _stderr(cell): return ''.join(_join(o.get('text')) for o in cell.get('outputs') or [] if o.get('name') == 'stderr')
 
 def main(paths, update=False):
     failed, stale = [], []

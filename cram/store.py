@@ -340,16 +340,15 @@ def one_row_per_run(paths:list, # results files (JSON lines); rows without `fina
         for _, r in rows[p]:
             old = newest.get(r['run_id'])
             if old is None or str(r.get('finished', '')) > str(old.get('finished', '')): newest[r['run_id']] = r
+    old = {p: [(k, r) for k, r in rows[p] if r != newest[r['run_id']]] for p in paths}   # (line, row) outdated, per file
+    if write:                                    # only those lines change; every other line is kept byte for byte
+        for p in (p for p in paths if old[p]):
+            lines = p.read_bytes().split(b'\n')
+            for k, r in old[p]: lines[k - 1] = json.dumps(newest[r['run_id']]).encode()
+            tmp = p.with_name(f'.{p.name}.tmp-{HOST}-{os.getpid()}'); tmp.write_bytes(b'\n'.join(lines)); os.replace(tmp, p)
     differ = {}
     for p in paths:
-        for _, r in rows[p]:
-            if r != newest[r['run_id']]: differ.setdefault(r['run_id'], []).append(str(p))
-    if write:                                    # only the differing lines change; every other line is kept byte for byte
-        for p in {Path(q) for qs in differ.values() for q in qs}:
-            lines = p.read_bytes().split(b'\n')
-            for k, r in rows[p]:
-                if r != newest[r['run_id']]: lines[k - 1] = json.dumps(newest[r['run_id']]).encode()
-            tmp = p.with_name(f'.{p.name}.tmp-{HOST}-{os.getpid()}'); tmp.write_bytes(b'\n'.join(lines)); os.replace(tmp, p)
+        for _, r in old[p]: differ.setdefault(r['run_id'], []).append(str(p))
     return differ
 
 # %% ../nbs/06c_store.ipynb #a58928f3
