@@ -57,31 +57,33 @@ def moment_params(scores:torch.Tensor, # `(B, H, W)` scores; a softmax over the 
                   angle_gate:float=0., # anisotropy `(λ1 - λ2) / (λ1 + λ2)` below which the angle fades to 0 (0: the eigenvectors' angle as it is)
                  )->tuple: # `(params (B, 5), density (B, H, W))`, the density being the one that sets the centre
     "The rectangle with the density's moments: centre = mean, axes = covariance eigenvectors, half sides = sqrt(σ_min² + 3 * eigenvalues)."
-    B, H, W = scores.shape
     if extent is not None and extent.shape != scores.shape:
         raise ValueError(f"extent must have the shape of scores {tuple(scores.shape)}; got {tuple(extent.shape)}")
-    def density(z): return torch.softmax((z if z.dtype == torch.float64 else z.float()).reshape(B, H * W), -1).reshape(B, H, W)
-    p = density(scores)
-    q = p if extent is None else density(extent)
-    t1, t2 = grid_coords(H, p.device, p.dtype), grid_coords(W, p.device, p.dtype)
-    mu1, mu2 = (p.sum(2) * t1).sum(1), (p.sum(1) * t2).sum(1)
-    d1, d2 = t1 - mu1[:, None], t2 - mu2[:, None]
-    c11 = (q.sum(2) * d1 ** 2).sum(1)                                     # second moments of q about the centre of p
-    c22 = (q.sum(1) * d2 ** 2).sum(1)
-    c12 = (q * d1[:, :, None] * d2[:, None, :]).sum((1, 2))
-    a, b = (c11 - c22) / 2, c12
-    n2 = a * a + b * b
+    return _moments(scores[:, None] if extent is None else torch.stack([scores, extent], 1), sigma_min, sigma_max, angle_gate)
+
+def _moments(z, sigma_min, sigma_max, angle_gate):
+    "`moment_params` of the scores `z` `(B, K, H, W)`: map 0 sets the centre, map K-1 the spread (one softmax, few passes over the maps)."
+    B, K, H, W = z.shape
+    P = torch.softmax((z if z.dtype == torch.float64 else z.float()).reshape(B, K, H * W), -1).view(B, K, H, W)
+    t1, t2 = grid_coords(H, P.device, P.dtype), grid_coords(W, P.device, P.dtype)
+    rows, cols = P.sum(3), P.sum(2)                                     # marginals (B, K, H) and (B, K, W)
+    mu1, mu2 = rows[:, 0] @ t1, cols[:, 0] @ t2
+    d1, d2 = t1 - mu1[:, None], t2 - mu2[:, None]                       # (B, H), (B, W)
+    c11 = torch.linalg.vecdot(rows[:, -1] * d1, d1)                     # second moments of q = P[:, -1] about the centre of p = P[:, 0]
+    c22 = torch.linalg.vecdot(cols[:, -1] * d2, d2)
+    c12 = torch.linalg.vecdot(torch.bmm(P[:, -1], d2[:, :, None])[..., 0], d1)
+    m = torch.lerp(c11, c22, .5)                                        # (c11 + c22) / 2
+    a, b = m - c22, c12                                                 # a = (c11 - c22) / 2
+    n2 = torch.addcmul(a * a, b, b)
     ok = n2 > 1e-12                                                     # isotropic: the angle is undefined, take 0
-    r = torch.sqrt(torch.where(ok, n2, torch.ones_like(n2))) * ok
-    alpha = 0.5 * torch.atan2(torch.where(ok, b, torch.zeros_like(b)), torch.where(ok, a, torch.ones_like(a)))
+    r = n2.clamp_min(1e-12).sqrt() * ok
+    alpha = 0.5 * torch.atan2(torch.where(ok, b, 0.), torch.where(ok, a, 1.))
     if angle_gate > 0:                                                  # a round density does not set an angle: upright, smoothly
-        an2 = n2 / ((c11 + c22) / 2).clamp_min(1e-12) ** 2             # anisotropy squared, in [0, 1]
+        an2 = n2 / m.clamp_min(1e-12) ** 2                              # anisotropy squared, in [0, 1]
         alpha = alpha * an2 / (an2 + angle_gate ** 2)
-    l1, l2 = (c11 + c22) / 2 + r, ((c11 + c22) / 2 - r)
     # a soft floor, sqrt(σ_min² + 3λ): a rectangle at its smallest still feels every gradient (a hard clamp would trap it there)
-    s1 = (sigma_min ** 2 + 3 * l1.clamp_min(0)).sqrt().clamp_max(sigma_max)
-    s2 = (sigma_min ** 2 + 3 * l2.clamp_min(0)).sqrt().clamp_max(sigma_max)
-    return torch.stack([mu1, mu2, s1, s2, alpha], 1), p
+    s = (3 * torch.stack([m + r, m - r], 1).clamp_min(0) + sigma_min ** 2).sqrt().clamp_max(sigma_max)
+    return torch.cat([mu1[:, None], mu2[:, None], s, alpha[:, None]], 1), P[:, 0]
 
 # %% ../nbs/01_core.ipynb #f4bee305
 def params_from_raw(raw:torch.Tensor, # `(B, 5)` unconstrained outputs of the head
@@ -168,10 +170,13 @@ class SpatialAttention(nn.Module):
         if x.shape[-2] == 0 or x.shape[-1] == 0: raise ValueError(f"{name} expects a map of at least 1×1 positions; got {tuple(x.shape)}")
         if x.shape[1] != self.in_channels:
             raise ValueError(f"{name} was built for {self.in_channels} channels; got {x.shape[1]} (input shape {tuple(x.shape)})")
-        if self.check_finite and not torch.compiler.is_compiling() and not torch.isfinite(x).all():
+        # one sum (one pass, one sync; float32, so half-precision features do not overflow it) finds a NaN or inf; the elementwise
+        # test runs only then (a sum of large finite values can overflow on its own)
+        if self.check_finite and not torch.compiler.is_compiling() and not math.isfinite(x.sum(dtype=torch.float32).item()) \
+                and not torch.isfinite(x).all():
             raise ValueError(f"{name} got non-finite values (NaN or inf) in its input of shape {tuple(x.shape)}")
 
-    def _map(self, x): raise NotImplementedError  # -> (params or None, log of the map (B, H, W)[, density (B, H, W) or None])
+    def _map(self, x, log): raise NotImplementedError  # -> (params or None, the map (B, H, W), its log if `log`[, density (B, H, W) or None])
 
     def attend(self, x:torch.Tensor, # `(B, C, H, W)` features
                return_density=None, # removed: `attend` always returns `Attended`, whose `density` is the head's
@@ -179,15 +184,15 @@ class SpatialAttention(nn.Module):
         "Forward pass that also returns what losses need, with gradients: the parameters, the (unrescaled) map, the head's density and the input features."
         if return_density is not None: raise TypeError("attend(x) always returns an Attended; read its .density (return_density was removed)")
         self._check(x)
-        params, logf, *rest = self._map(x)
+        params, f, *rest = self._map(x, self.rescale)           # the log of the map only where Eq. 7 needs it
         density = rest[0] if rest else None
-        logf = at_least_float32(logf)
-        m = rescale_map(logf) if self.rescale else logf.exp()
+        f = at_least_float32(f)
+        m = rescale_map(f) if self.rescale else f
         out = apply_attention(x, m, self.residual)
-        fmap = logf.exp()
+        fmap = f.exp() if self.rescale else f
         if not _exporting():                                   # an exported program has no Python attributes to set
-            self.last_params = None if params is None else params.detach()
-            self.last_map = fmap.detach()
+            # plain attributes, set in the instance's dict: nn.Module's __setattr__ looks for parameters first, microseconds per call
+            self.__dict__.update(last_params=None if params is None else params.detach(), last_map=fmap.detach())
         return Attended(out, params, fmap, density, x)
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
@@ -278,14 +283,14 @@ class RectAttention(SpatialAttention):
     def _predict(self, x, with_density=False):
         if self.head_kind != 'appg':
             z = at_least_float32(self.head(x)) * self.log_gain.exp()
-            ext = z[:, 0] + z[:, 1] if z.shape[1] > 1 else None         # 'moment2': the second map reweights the centre's density
-            params, density = moment_params(z[:, 0], self.sigma_min, self.sigma_max, extent=ext, angle_gate=self.angle_gate)
+            # 'moment2': the second map reweights the centre's density, extent = z0 + z1 (the cumulative sum over the maps)
+            params, density = _moments(z.cumsum(1) if z.shape[1] > 1 else z, self.sigma_min, self.sigma_max, self.angle_gate)
         else: params, density = params_from_raw(at_least_float32(self.head(x)), self.sigma_min, self.sigma_max), None
         return (params, density) if with_density else params
 
-    def _map(self, x):
+    def _map(self, x, log):
         params, density = self._predict(x, True)
-        return params, rect_window(params, x.shape[-2], x.shape[-1], s=self.s, log=True, check=False), density
+        return params, rect_window(params, x.shape[-2], x.shape[-1], s=self.s, log=log, check=False), density
 
     def add_evidence(self, n_classes:int, # number of classes
                     )->nn.Linear: # the new classifier, `self.evidence`
@@ -334,7 +339,7 @@ class PositionWiseAttention(SpatialAttention):
             nn.Conv2d(hidden, hidden, 3, padding=d, dilation=d), nn.ReLU(inplace=True),
             ScoreConv(hidden, 1, 3, padding=d, dilation=d))
 
-    def _map(self, x): return None, F.logsigmoid(at_least_float32(self.body(x)[:, 0]))
+    def _map(self, x, log): return None, (F.logsigmoid if log else torch.sigmoid)(at_least_float32(self.body(x)[:, 0]))
 
 # %% ../nbs/01_core.ipynb #4a9d35b3
 def export_attention(module:nn.Module, # an attention module, or a model that holds one (in eval mode for inference)

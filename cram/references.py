@@ -26,7 +26,7 @@ class _GroundTruthRect(SpatialAttention):
     def __init__(self, in_channels, s=6., residual='mean', rescale=True):
         super().__init__(in_channels, rescale, residual)
         self.s, self.rect = s, None
-    def _map(self, x): return self.rect, rect_window(self.rect.to(x.device, torch.float32), x.shape[-2], x.shape[-1], s=self.s, log=True)
+    def _map(self, x, log): return self.rect, rect_window(self.rect.to(x.device, torch.float32), x.shape[-2], x.shape[-1], s=self.s, log=log)
 
 # %% ../nbs/07a_references.ipynb #aa368dd4
 def benchmark_references(variant:str='framed', # a key of `SYNTHETIC_VARIANTS`
