@@ -176,7 +176,8 @@ def _work(model, x, mode, amp=False):
 
 def _check_gpu_options(device, amp, channels_last):
     "Refuse mixed precision off CUDA (`cram_train --amp` is CUDA's float16 autocast too)."
-    if amp and torch.device(device).type != 'cuda': raise ValueError("amp (float16 autocast) is measured on CUDA only; use device='cuda' or leave amp off")
+    if amp and torch.device(device).type != 'cuda':
+        raise ValueError("amp (float16 autocast) is measured on CUDA only: use a CUDA device (--device cuda) or leave amp off")
     return torch.channels_last if channels_last else torch.contiguous_format
 
 # %% ../nbs/08_benchmark.ipynb #105293bd
