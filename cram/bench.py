@@ -265,6 +265,8 @@ def elementwise_cost(shape:tuple=(32, 40, 38, 38), # `(B, C, H, W)` of the featu
         torch._dynamo.reset()
         fns = {k: fns[k] for k in ('copy of x (floor)', 'all: window + Eq. 6 (default)')}
         fns['all (default), torch.compile'] = torch.compile(lambda: apply_attention(x, window(), residual))
+        cwindow = torch.compile(window)             # the window alone in one kernel: what a fused window would cost
+        fns |= {'window, torch.compile': cwindow, 'compiled window + apply_attention': lambda: apply_attention(x, cwindow(), residual)}
     with torch.inference_mode(): times = time_interleaved(fns, repeats, device=device)
     floor = times['copy of x (floor)']
     gbps = 2 * x.numel() * x.element_size() / (np.median(floor) * 1e-3) / 1e9
@@ -279,7 +281,7 @@ def elementwise_table(rows:list, # rows of `run_bench` / `elementwise_cost`
     e = _df(rows, 'elementwise')
     e = e.assign(shape=e['shape'].map(lambda s: '×'.join(map(str, s))),
                  compiled=e['compiled'].fillna(False).astype(bool) if 'compiled' in e else False)   # rows before the field: eager
-    e = e[~e.compiled | (e.variant == 'all (default), torch.compile')]   # a compiled measurement adds its compiled row; eager rows come from eager ones
+    e = e[~e.compiled | e.variant.str.contains('compile')]   # a compiled measurement adds its compiled rows; eager rows come from eager ones
     g = e.groupby(['shape', 'variant'], sort=False)
     out = g.agg(ms=('ms', 'median'), ratio=('ratio', 'median'), lo=('ratio', 'min'), hi=('ratio', 'max'), n=('ratio', 'size')).reset_index()
     out['× copy'] = [f"{r:.2f}" + (f" ({a:.2f}–{b:.2f})" if n > 1 else '') for r, a, b, n in zip(out.ratio, out.lo, out.hi, out.n)]
