@@ -21,7 +21,7 @@ from .core import SpatialAttention, RectAttention, PositionWiseAttention, rescal
 from .window import rect_window, grid_coords
 from .models import build_model, INSERT_POINTS, BACKBONES
 from .store import load_results, append_result
-from .train import device_name, check_device, TrainStep
+from .train import device_name, check_device, TrainStep, train_epoch
 from .metrics import to_markdown
 
 # %% ../nbs/08_benchmark.ipynb #907eb301
@@ -308,7 +308,6 @@ def train_step_ratio(backbone:str='small_cnn', # backbone of the two runs
                     )->dict: # median ms per step of 'rect', 'rect+eq' and the floor, and the ratios
     "Cost of the equivariance loss: the training step of `cram.train` for 'rect+eq' against 'rect', and its floor, 'rect' plus the extra pass alone."
     from cram.config import TrainConfig, model_from_config
-    from cram.train import TrainStep, train_epoch
     from dataclasses import replace
     fmt = _check_gpu_options(device, amp, channels_last)
     size, device = size or BENCH_SIZES[backbone], torch.device(device)
